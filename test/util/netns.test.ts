@@ -1,8 +1,10 @@
 // Root-only: the namespace helper builds a working dual-stack link and leaves nothing behind.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { createTopology, execIn, spawnIn, skipUnless, NetnsError } from './netns.js';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createTopology, execIn, haveCommand, spawnIn, skipUnless, NetnsError } from './netns.js';
+import { labPki } from './lab.js';
 
 const skip = skipUnless('root', 'ip', 'ping');
 
@@ -68,5 +70,44 @@ test(
     } finally {
       await topo.destroy();
     }
+  },
+);
+
+// The lab PKI helper (test/util/lab.ts) is checked here too, since both are shared test plumbing.
+test(
+  'labPki: certificates chain, EKUs and validity windows are what negative tests rely on',
+  { skip: skipUnless('openssl') },
+  async () => {
+    const pki = await labPki();
+    assert.equal(await labPki(), pki, 'generated once per process');
+    const load = (path: string): X509Certificate => new X509Certificate(readFileSync(path));
+    const ca = load(pki.ca.crt);
+    const otherCa = load(pki.otherCa.crt);
+    const now = Date.now();
+    for (const [c, eku] of [
+      [pki.server, '1.3.6.1.5.5.7.3.1'],
+      [pki.client, '1.3.6.1.5.5.7.3.2'],
+    ] as const) {
+      const x = load(c.crt);
+      assert.ok(x.verify(ca.publicKey) && x.checkIssued(ca));
+      assert.deepEqual(x.keyUsage, [eku]);
+      assert.ok(Date.parse(x.validFrom) <= now && now < Date.parse(x.validTo));
+      assert.ok(x.checkPrivateKey(createPrivateKey(readFileSync(c.key))));
+    }
+    for (const c of [pki.expiredClient, pki.expiredServer]) {
+      const x = load(c.crt);
+      assert.ok(x.verify(ca.publicKey));
+      assert.ok(Date.parse(x.validTo) < now, 'expired');
+    }
+    assert.ok(Date.parse(load(pki.notYetClient.crt).validFrom) > now, 'not yet valid');
+    for (const c of [pki.otherClient, pki.otherServer]) {
+      const x = load(c.crt);
+      assert.ok(x.verify(otherCa.publicKey) && !x.verify(ca.publicKey));
+    }
+    assert.match(
+      readFileSync(pki.tlsCryptKey, 'utf8'),
+      /-----BEGIN OpenVPN Static key V1-----\n([0-9a-f]{32}\n){16}-----END/,
+    );
+    if (haveCommand('openvpn')) assert.notEqual(pki.tlsCryptV2, null);
   },
 );
