@@ -1,0 +1,8 @@
+// Landmarks: types.ts is the contract (read it first); slots.ts holds the shared slot pool,
+// batcher and completion ring; memory.ts / udp.ts / tcp.ts implement it; tcp-framing.ts is the
+// 2-byte length reassembler; addr.ts is the 20-byte address record.
+export * from './types.js';
+export * from './addr.js';
+export { RxSlotPool, RxBatcher, TxCompletionRing } from './slots.js';
+export { MemoryTransport, createMemoryPair, seededRandom } from './memory.js';
+export type { Impairments, MemoryPairOptions } from './memory.js';
