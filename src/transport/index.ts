@@ -6,3 +6,8 @@ export * from './addr.js';
 export { RxSlotPool, RxBatcher, TxCompletionRing } from './slots.js';
 export { MemoryTransport, createMemoryPair, seededRandom } from './memory.js';
 export type { Impairments, MemoryPairOptions } from './memory.js';
+export { UdpTransport, createUdpTransport } from './udp.js';
+export type { UdpOptions } from './udp.js';
+export { TcpTransport, createTcpClient, createTcpServer, TCP_HEADROOM } from './tcp.js';
+export type { TcpOptions, TcpClientOptions, TcpServerOptions } from './tcp.js';
+export { FrameReassembler, FEED_BAD_LENGTH } from './tcp-framing.js';
