@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoPath } from '../util/lab.js';
 
 type Direction = 'c2s' | 's2c';
 
@@ -39,7 +39,7 @@ interface DataPacket {
 }
 
 const KEEPALIVE = Buffer.from('2a187bf3641eb4cb07ed2d0a981fc748', 'hex');
-const VECTOR_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../vectors');
+const VECTOR_DIR = repoPath('test/vectors'); // not copied to dist/: found from either location
 
 function hex(value: unknown, bytes: number, what: string): Buffer {
   assert.ok(typeof value === 'string' && /^([0-9a-f]{2})+$/.test(value), `${what}: hex string expected`);

@@ -38,7 +38,17 @@ export interface LabPki {
   readonly otherClient: CertPair;
 }
 
-const PKI_SCRIPT = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/lab/pki.sh');
+/**
+ * Absolute path inside the repository. Works from test/util (tsx) and from dist/test/util (compiled
+ * run): walks up from this file to the first directory holding package.json.
+ */
+export function repoPath(...parts: string[]): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 8 && !existsSync(join(dir, 'package.json')); i++) dir = dirname(dir);
+  return resolve(dir, ...parts);
+}
+
+const PKI_SCRIPT = repoPath('scripts/lab/pki.sh');
 let cached: Promise<LabPki> | undefined;
 
 /** Generates (once per process) and returns the lab PKI. Needs bash and openssl. */
