@@ -1,0 +1,14 @@
+{
+  "targets": [
+    {
+      "target_name": "ovpn_native",
+      "sources": [
+        "native/main.c",
+        "native/common.c",
+        "native/aead.c"
+      ],
+      "cflags": ["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11"],
+      "defines": ["NAPI_VERSION=8", "_GNU_SOURCE"]
+    }
+  ]
+}
