@@ -203,3 +203,17 @@ int set_fn(napi_env env, napi_value obj, const char *name, napi_callback cb, voi
   if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, data, &fn) != napi_ok) return -1;
   return napi_set_named_property(env, obj, name, fn) == napi_ok ? 0 : -1;
 }
+
+napi_value io_error(napi_env env, int err, const char *syscall) {
+  if (err == EAGAIN) return make_i32(env, 0);
+  if (errno_is_fatal(err)) return throw_errno(env, err, syscall), NULL;
+  return make_i32(env, -err);
+}
+
+int get_fd(napi_env env, napi_value v, int *fd) {
+  int32_t x;
+  if (get_i32(env, v, "fd", &x) < 0) return -1;
+  if (x < 0) return throw_arg(env, ERR_ARG, "fd: expected a non-negative descriptor"), -1;
+  *fd = x;
+  return 0;
+}

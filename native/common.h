@@ -54,6 +54,10 @@ const char *errno_name(int err);
 /* Errors that mean the fd itself is unusable: these throw instead of returning -errno. */
 int errno_is_fatal(int err);
 
+/* Batch result for a failed syscall: 0 for EAGAIN, -errno, or a throw (returns NULL) if fatal. */
+napi_value io_error(napi_env env, int err, const char *syscall);
+int get_fd(napi_env env, napi_value v, int *fd);
+
 napi_value make_i32(napi_env env, int32_t v);
 napi_value make_u32(napi_env env, uint32_t v);
 napi_value make_bool(napi_env env, int v);
@@ -63,7 +67,11 @@ int set_fn(napi_env env, napi_value obj, const char *name, napi_callback cb, voi
 int init_aead(napi_env env, napi_value obj);
 int init_tun(napi_env env, napi_value obj);
 int init_udp(napi_env env, napi_value obj, ovpn_instance *inst);
+int init_udp_setup(napi_env env, napi_value obj); /* socket, bind, connect, ... (udp_setup.c) */
 int init_poll(napi_env env, napi_value obj);
+/* Top-level helpers: caps(), errnoName() (udp_setup.c). */
+int init_top(napi_env env, napi_value exports);
+napi_value fd_close(napi_env env, napi_callback_info info); /* close(fd), shared by UDP and TUN */
 
 /* Range check helper: does [off, off+len) fit in [0, cap)? Done in 64 bits, so no overflow. */
 static inline int range_ok(uint64_t off, uint64_t len, uint64_t cap) {

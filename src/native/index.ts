@@ -177,6 +177,7 @@ export const TUN_F = {
 export const ADDON_FILE = 'build/Release/ovpn_native.node';
 
 let cached: NativeAddon | null | undefined;
+let cachedPath: string | null = null;
 let lastError = '';
 
 /** Candidate paths: package root seen from src/native (tsx) and from dist/src/native (compiled). */
@@ -208,6 +209,7 @@ export function loadNative(): NativeAddon | null {
   } else {
     try {
       cached = req(found) as NativeAddon;
+      cachedPath = found;
     } catch (err) {
       lastError = `failed to load ${found}: ${(err as Error).message}`;
     }
@@ -220,6 +222,12 @@ export function loadNative(): NativeAddon | null {
     );
   }
   return cached;
+}
+
+/** The file loadNative() loaded, or null. */
+export function nativeAddonPath(): string | null {
+  loadNative();
+  return cachedPath;
 }
 
 /** Why loadNative() returned null ('' if it loaded or was not tried yet). */
