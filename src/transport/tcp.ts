@@ -311,8 +311,11 @@ export class TcpTransport implements Transport {
     const srvClosed = srv === null ? Promise.resolve() : new Promise<void>((r) => srv.close(() => r()));
     await Promise.all([...closed, srvClosed]);
     this.batcher.discard();
-    // Destroyed sockets call back every pending write (with an error → ABORTED); deliver them.
+    // Destroyed sockets call back every pending write (with an error → ABORTED); anything that
+    // has not called back by now is completed ABORTED so no token is ever lost.
     await new Promise<void>((r) => setImmediate(r));
+    this.ring.completeAllPending(TxStatus.ABORTED);
+    await Promise.resolve();
     this.ring.drain();
   }
 }

@@ -39,6 +39,8 @@ import { ConfigError, ErrorCode, TransportError } from '../util/errors.js';
 import { isIP } from 'node:net';
 
 const MAX_UDP_PAYLOAD = 65507;
+/** How long close() waits for in-flight sends before aborting them. */
+const CLOSE_DRAIN_MS = 500;
 
 export interface UdpOptions {
   /** Local address to bind ('0.0.0.0', '::', '127.0.0.1'...); port 0 picks a free port. */
@@ -200,9 +202,17 @@ export class UdpTransport implements Transport {
     if (this.closing) return;
     this.closing = true;
     this.batcher.discard();
-    // Closing the socket cancels queued sends; dgram then calls each callback (→ ABORTED).
+    // dgram silently forgets sends still waiting for their (nextTick) address lookup when the
+    // socket closes, without calling back. So first let taken datagrams finish (bounded wait),
+    // then close, then complete whatever is left as ABORTED. A late callback after that only
+    // re-marks an already-completed entry and is harmless.
+    const deadline = Date.now() + CLOSE_DRAIN_MS;
+    while (this.ring.inFlight > 0 && Date.now() < deadline) {
+      await new Promise<void>((r) => setTimeout(r, 1));
+    }
     await new Promise<void>((r) => this.socket.close(() => r()));
-    await new Promise<void>((r) => setImmediate(r));
+    this.ring.completeAllPending(TxStatus.ABORTED);
+    await Promise.resolve();
     this.ring.drain();
   }
 }

@@ -227,3 +227,17 @@ test('TCP client: connect failure is a typed error', async () => {
     message: new RegExp(`connect to 127\\.0\\.0\\.1:${port} failed`),
   });
 });
+
+test('close leaves no sockets or servers behind', async () => {
+  const kinds = (): string[] => process.getActiveResourcesInfo().filter((k) => /TCP|UDP/.test(k));
+  const server = await createTcpServer({ listen: { address: '127.0.0.1', port: 0 } });
+  const client = await createTcpClient({
+    remote: { address: '127.0.0.1', port: server.localAddress()!.port },
+  });
+  const done = completions(client);
+  client.send(makeTxBatch(4, 100, TCP_HEADROOM));
+  await client.close();
+  await server.close();
+  await waitFor(() => done.tokens.length === 4);
+  assert.deepEqual(kinds(), []);
+});

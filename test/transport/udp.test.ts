@@ -104,3 +104,21 @@ test('UDP back-pressure, oversize and no-route statuses', async () => {
   await a.close();
   await b.close();
 });
+
+test('UDP close completes every taken datagram and leaves no handles', async () => {
+  const a = await createUdpTransport({
+    bind: { address: '127.0.0.1', port: 0 },
+    remote: { address: '127.0.0.1', port: 9 },
+  });
+  const done = completions(a);
+  a.send(makeTxBatch(32, 100));
+  await a.close();
+  a.send(makeTxBatch(2, 10, 0, 40));
+  await waitFor(() => done.tokens.length === 34);
+  assert.deepEqual(done.tokens.slice(32), [40, 41]);
+  assert.equal(done.statuses[33], TxStatus.ABORTED);
+  assert.deepEqual(
+    process.getActiveResourcesInfo().filter((k) => /UDP/.test(k)),
+    [],
+  );
+});
