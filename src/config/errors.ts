@@ -8,8 +8,12 @@
 import { OvpnError } from '../util/errors.js';
 import type { ErrorCode } from '../util/errors.js';
 
-/** Stable code of every configuration error raised by src/config. */
-export const OVPN_ERR_CONFIG = 'OVPN_ERR_CONFIG';
+/**
+ * Stable code of every configuration error raised by src/config: the string 'OVPN_ERR_CONFIG'.
+ * Typed as ErrorCode so `err.code === OVPN_ERR_CONFIG` type-checks; util/errors.ts's ErrorCode
+ * does not list it yet (its owner should append `CONFIG: 'OVPN_ERR_CONFIG'`).
+ */
+export const OVPN_ERR_CONFIG = 'OVPN_ERR_CONFIG' as ErrorCode;
 
 /** Where a line came from: a file name (or `[CMD-LINE]`) and a 1-based line number (0 when unknown). */
 export interface SourcePos {
@@ -32,8 +36,7 @@ export class OvpnConfigError extends OvpnError {
   constructor(pos: SourcePos, option: string, problem: string) {
     const where = formatPos(pos);
     const what = option === '' ? problem : `${option}: ${problem}`;
-    // ErrorCode in util/errors.ts has no CONFIG member yet; the string is our stable contract.
-    super(OVPN_ERR_CONFIG as ErrorCode, `${where}: ${what}`);
+    super(OVPN_ERR_CONFIG, `${where}: ${what}`);
     this.name = 'OvpnConfigError';
     this.option = option;
     this.file = pos.file;
