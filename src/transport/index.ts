@@ -11,3 +11,5 @@ export type { UdpOptions } from './udp.js';
 export { TcpTransport, createTcpClient, createTcpServer, TCP_HEADROOM } from './tcp.js';
 export type { TcpOptions, TcpClientOptions, TcpServerOptions } from './tcp.js';
 export { FrameReassembler, FEED_BAD_LENGTH } from './tcp-framing.js';
+export { MemoryNetwork, MemoryNetworkEndpoint, createMemoryNetwork } from './memory-network.js';
+export type { MemoryNetworkOptions, MemoryEndpointOptions } from './memory-network.js';

@@ -10,6 +10,10 @@
 //      microtask, i.e. after send() returns.
 //   5. B's staged slots are delivered as RxBatches at the next check phase (setImmediate), so a
 //      handler that replies from inside onReceive never recurses into the sender.
+//
+// Routing is a hook (`route`): the pair always picks its one peer; memory-network.ts overrides it
+// to pick the endpoint owning TxBatch.addrs[i]. The sender's address is staged per datagram at
+// send time, so a receiver sees the address the sender had then (a float shows up in order).
 
 import { ADDR_SIZE, addrFrom, type SockAddr } from './addr.js';
 import { RxBatcher, RxSlotPool, TxCompletionRing, checkCount } from './slots.js';
@@ -58,7 +62,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-interface Wire {
+/** One direction of a link: its impairment probabilities and seeded generator. */
+export interface Wire {
   rand: () => number;
   loss: number;
   reorder: number;
@@ -66,7 +71,7 @@ interface Wire {
   corrupt: number;
 }
 
-function makeWire(seed: number, imp: Impairments | undefined, name: string): Wire {
+export function makeWire(seed: number, imp: Impairments | undefined, name: string): Wire {
   const p = (k: keyof Impairments): number => {
     const v = imp?.[k] ?? 0;
     if (!(v >= 0 && v <= 1)) throw new ConfigError(`${name}.${k}`, `${name}.${k}: expected 0..1, got ${v}`);
@@ -98,11 +103,15 @@ export class MemoryTransport implements Transport {
   private readonly ring: TxCompletionRing;
   private readonly staged: Uint32Array; // held slots waiting for delivery, arrival order
   private readonly stagedLen: Uint32Array;
+  private readonly stagedFrom: Uint8Array; // source record of staged[i] at 20*i
   private stagedCount = 0;
   private deliverScheduled = false;
   private peer: MemoryTransport | null = null;
   private wire: Wire | null = null;
   private closed = false;
+  /** Set by route(): where the datagram being transmitted goes (fields, so routing allocates nothing). */
+  protected hopPeer: MemoryTransport | null = null;
+  protected hopWire: Wire | null = null;
   private readonly deliverNow = (): void => this.deliver();
 
   constructor(opts: MemoryPairOptions, localAddr: Uint8Array) {
@@ -116,6 +125,7 @@ export class MemoryTransport implements Transport {
     this.maxInFlight = this.ring.cap;
     this.staged = new Uint32Array(this.rxSlotCount);
     this.stagedLen = new Uint32Array(this.rxSlotCount);
+    this.stagedFrom = new Uint8Array(this.rxSlotCount * ADDR_SIZE);
     this.localAddr = localAddr;
   }
 
@@ -127,6 +137,11 @@ export class MemoryTransport implements Transport {
 
   get inFlight(): number {
     return this.ring.inFlight;
+  }
+
+  /** True once close() was called. */
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   /** Free receive slots (tests check slot accounting with this). */
@@ -164,16 +179,33 @@ export class MemoryTransport implements Transport {
       const off = batch.offsets[i]!;
       const len = batch.lengths[i]!;
       const idx = this.ring.push(batch.tokens[i]!, len);
-      this.ring.complete(idx, this.transmit(batch.slab, off, len));
+      this.ring.complete(idx, this.transmit(batch.slab, off, len, batch.addrs, i * ADDR_SIZE));
     }
     return n;
   }
 
-  private transmit(slab: Uint8Array, off: number, len: number): TxStatus {
+  /**
+   * Pick the receiver of one datagram: set hopPeer/hopWire and return true, or false for no route.
+   * `dst` is TxBatch.addrs (null: default destination). The pair ignores it: it has one peer.
+   */
+  protected route(_dst: Uint8Array | null, _dOff: number): boolean {
+    this.hopPeer = this.peer;
+    this.hopWire = this.wire;
+    return this.peer !== null && this.wire !== null;
+  }
+
+  private transmit(
+    slab: Uint8Array,
+    off: number,
+    len: number,
+    dst: Uint8Array | null,
+    dOff: number,
+  ): TxStatus {
     if (this.closed) return TxStatus.ABORTED;
     if (len > this.maxDatagram) return TxStatus.TOO_BIG;
-    const peer = this.peer;
-    const w = this.wire;
+    if (!this.route(dst, dOff)) return TxStatus.NO_ROUTE;
+    const peer = this.hopPeer;
+    const w = this.hopWire;
     if (peer === null || w === null || peer.closed) return TxStatus.NO_ROUTE;
     if (w.rand() < w.loss) {
       this.counters.impairLost++;
@@ -185,7 +217,7 @@ export class MemoryTransport implements Transport {
     const copies = w.rand() < w.duplicate ? 2 : 1;
     if (copies === 2) this.counters.impairDuplicated++;
     for (let c = 0; c < copies; c++) {
-      if (peer.accept(slab, off, len, corruptAt, swap && c === 0)) {
+      if (peer.accept(slab, off, len, corruptAt, swap && c === 0, this.localAddr)) {
         if (swap && c === 0) this.counters.impairReordered++;
       }
     }
@@ -193,7 +225,14 @@ export class MemoryTransport implements Transport {
   }
 
   /** Copy one datagram into a slot of this (receiving) side; false when it was dropped. */
-  private accept(src: Uint8Array, off: number, len: number, corruptBit: number, swap: boolean): boolean {
+  private accept(
+    src: Uint8Array,
+    off: number,
+    len: number,
+    corruptBit: number,
+    swap: boolean,
+    from: Uint8Array,
+  ): boolean {
     const slot = this.pool.alloc();
     if (slot < 0) {
       this.counters.rxNoBuffer++;
@@ -203,17 +242,17 @@ export class MemoryTransport implements Transport {
     this.rxSlab.set(src.subarray(off, off + len), base);
     if (corruptBit >= 0) this.rxSlab[base + (corruptBit >>> 3)]! ^= 1 << (corruptBit & 7);
     let i = this.stagedCount++;
-    this.staged[i] = slot;
-    this.stagedLen[i] = len;
     // Reordering: the new datagram overtakes the one staged just before it.
     const reordered = swap && i > 0;
     if (reordered) {
       this.staged[i] = this.staged[i - 1]!;
       this.stagedLen[i] = this.stagedLen[i - 1]!;
+      this.stagedFrom.copyWithin(i * ADDR_SIZE, (i - 1) * ADDR_SIZE, i * ADDR_SIZE);
       i--;
-      this.staged[i] = slot;
-      this.stagedLen[i] = len;
     }
+    this.staged[i] = slot;
+    this.stagedLen[i] = len;
+    for (let k = 0; k < ADDR_SIZE; k++) this.stagedFrom[i * ADDR_SIZE + k] = from[k]!;
     if (!this.deliverScheduled) {
       this.deliverScheduled = true;
       setImmediate(this.deliverNow);
@@ -224,10 +263,11 @@ export class MemoryTransport implements Transport {
   private deliver(): void {
     this.deliverScheduled = false;
     if (this.closed) return;
-    const src = this.peer?.localAddr ?? new Uint8Array(ADDR_SIZE);
     const n = this.stagedCount;
     this.stagedCount = 0;
-    for (let i = 0; i < n; i++) this.batcher.add(this.staged[i]!, this.stagedLen[i]!, src, 0);
+    for (let i = 0; i < n; i++) {
+      this.batcher.add(this.staged[i]!, this.stagedLen[i]!, this.stagedFrom, i * ADDR_SIZE);
+    }
     this.batcher.flush();
   }
 
