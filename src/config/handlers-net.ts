@@ -184,7 +184,12 @@ export const NET_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     min: 0,
     max: 0,
     usage: 'client',
-    run: flag((c) => ((c.d.client = true), (c.d.pull = true), (c.d.tlsClient = true))),
+    run: (c) => {
+      // client = pull + tls-client
+      c.d.client = true;
+      c.d.pull = true;
+      c.d.tlsClient = true;
+    },
   },
   pull: { min: 0, max: 0, usage: 'pull', run: flag((c) => (c.d.pull = true)) },
   'tls-client': { min: 0, max: 0, usage: 'tls-client', run: flag((c) => (c.d.tlsClient = true)) },
@@ -209,7 +214,7 @@ export const NET_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     usage: 'port N',
     conn: true,
     run: (c, a, l) => {
-      const p = portArg(l.pos, 'port', a[0], true);
+      const p = portArg(l.pos, 'port', a[0]);
       c.conn.rport = p;
       c.conn.lport = p;
     },
