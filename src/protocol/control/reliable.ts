@@ -163,6 +163,11 @@ export class ReliableRecv {
     return 'accepted';
   }
 
+  /** The next in-order message without consuming it. */
+  peekInOrder(): ReliableMessage | undefined {
+    return this.buffered.get(this.nextExpected);
+  }
+
   /** Next message in id order, if it has arrived. */
   takeInOrder(): ReliableMessage | undefined {
     const m = this.buffered.get(this.nextExpected);

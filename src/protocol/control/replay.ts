@@ -50,13 +50,6 @@ export class LongReplayWindow {
     this.add(id, time);
     return true;
   }
-
-  /** Forget everything (used once after a stateless server reset, see session.ts). */
-  reset(): void {
-    this.time = -1;
-    this.highest = 0;
-    this.bits = 0n;
-  }
 }
 
 /**

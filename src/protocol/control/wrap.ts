@@ -45,8 +45,6 @@ export interface ControlWrap {
   /** Wraps a plain packet. `nowSec` = unix time in seconds (fixes the replay time on first use). */
   wrap(plain: Buffer, nowSec: number): Buffer;
   unwrap(wire: Buffer): UnwrapResult;
-  /** Clears the receive replay window (see session.ts on stateless server resets). */
-  resetReplay(): void;
 }
 
 /** No wrapping: plain form on the wire. */
@@ -60,7 +58,6 @@ export class NoWrap implements ControlWrap {
     if (wire.length < HDR) return { ok: false, reason: 'too-short' };
     return { ok: true, plain: wire, packetId: undefined };
   }
-  resetReplay(): void {}
 }
 
 export interface TlsAuthOptions {
@@ -116,10 +113,6 @@ export class TlsAuthWrap implements ControlWrap {
     if (!this.replay.check(id, time)) return { ok: false, reason: 'replay' };
     const plain = Buffer.concat([wire.subarray(0, HDR), wire.subarray(HDR + this.overhead)]);
     return { ok: true, plain, packetId: id };
-  }
-
-  resetReplay(): void {
-    this.replay.reset();
   }
 
   /** HMAC(pid|time|op|sid|rest) of a wire-layout buffer, skipping its HMAC field. */
@@ -216,10 +209,6 @@ export class TlsCryptWrap implements ControlWrap {
     const id = wire.readUInt32BE(HDR);
     if (!this.replay.check(id, wire.readUInt32BE(HDR + 4))) return { ok: false, reason: 'replay' };
     return { ok: true, plain: Buffer.concat([wire.subarray(0, HDR), body]), packetId: id };
-  }
-
-  resetReplay(): void {
-    this.replay.reset();
   }
 }
 
