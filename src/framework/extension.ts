@@ -129,15 +129,21 @@ export class VirtualAddressExtension extends ExtensionBase {
   readonly slabId: Uint16Array;
   readonly address: Uint32Array;
   private readonly slabs: Uint8Array[];
+  private readonly buffers: Buffer[];
   constructor(n: number, registry: SlabRegistry) {
     super(true);
     this.slabId = new Uint16Array(n);
     this.address = new Uint32Array(n);
     this.slabs = registry.slabs;
+    this.buffers = registry.buffers;
   }
   /** The slab fragment j points into (no allocation; pair with `address[j]`). */
   slabOf(j: number): Uint8Array {
     return this.slabs[this.slabId[j]!]!;
+  }
+  /** The same slab as a Buffer view (for `buf.copy(...)`, sockets, crypto); no allocation. */
+  bufferOf(j: number): Buffer {
+    return this.buffers[this.slabId[j]!]!;
   }
   set(j: number, slabId: number, address: number): void {
     this.slabId[j] = slabId;

@@ -46,7 +46,7 @@ export interface QueueEnv {
 }
 
 export abstract class PacketQueue implements EcClient, HostQueueHandle {
-  abstract readonly direction: 'tx' | 'rx';
+  readonly direction: 'tx' | 'rx';
   readonly queueId: number;
   readonly adapter: NetAdapter;
   readonly rings: NetRingCollection;
@@ -62,8 +62,16 @@ export abstract class PacketQueue implements EcClient, HostQueueHandle {
   private drainTimer: NodeJS.Timeout | null = null;
   protected abstract readonly config: PacketQueueConfig<never>;
 
-  constructor(env: QueueEnv, queueId: number, packets: number, fragments: number, returnContext: boolean) {
+  constructor(
+    env: QueueEnv,
+    direction: 'tx' | 'rx',
+    queueId: number,
+    packets: number,
+    fragments: number,
+    returnContext: boolean,
+  ) {
     this.env = env;
+    this.direction = direction;
     this.host = env.host;
     this.queueId = queueId;
     this.adapter = env.adapter;
@@ -155,7 +163,6 @@ export abstract class PacketQueue implements EcClient, HostQueueHandle {
     const ms = this.env.options.drainTimeoutMs;
     if (this.verifier !== null && ms > 0) {
       this.drainTimer = setTimeout(() => this.drainTimedOut(), ms);
-      this.drainTimer.unref();
     }
     this.ec.notify();
   }

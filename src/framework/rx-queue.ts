@@ -27,7 +27,6 @@ import { RxDelivery } from '../os/host.js';
 const NO_NEXT = -1;
 
 export class RxQueue extends PacketQueue {
-  readonly direction = 'rx';
   protected readonly config: PacketQueueConfig<RxQueue>;
   readonly maximumFrameSize: number;
   readonly driverManaged: boolean;
@@ -52,7 +51,7 @@ export class RxQueue extends PacketQueue {
     const o = env.options;
     const caps = env.adapter.rxCapabilities;
     const hint = caps.fragmentRingNumberOfElementsHint;
-    super(env, queueId, o.rxPackets, hint > 0 ? hint : o.rxFragments, env.driverRx);
+    super(env, 'rx', queueId, o.rxPackets, hint > 0 ? hint : o.rxFragments, env.driverRx);
     PacketQueue.checkConfig('rx queue', config as PacketQueueConfig<never>);
     this.config = config;
     this.maximumFrameSize = caps.maximumFrameSize;

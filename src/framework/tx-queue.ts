@@ -23,7 +23,6 @@ import { FrameworkError } from './errors.js';
 import { TxOffer } from '../os/host.js';
 
 export class TxQueue extends PacketQueue {
-  readonly direction = 'tx';
   protected readonly config: PacketQueueConfig<TxQueue>;
   /** The framework's Tx slab and its registry id. */
   readonly txSlab: Uint8Array;
@@ -40,7 +39,7 @@ export class TxQueue extends PacketQueue {
   constructor(env: QueueEnv, queueId: number, config: PacketQueueConfig<TxQueue>) {
     const o = env.options;
     const hint = env.adapter.txCapabilities.fragmentRingNumberOfElementsHint;
-    super(env, queueId, o.txPackets, hint > 0 ? hint : o.txFragments, false);
+    super(env, 'tx', queueId, o.txPackets, hint > 0 ? hint : o.txFragments, false);
     PacketQueue.checkConfig('tx queue', config as PacketQueueConfig<never>);
     this.config = config;
     const caps = env.adapter.txCapabilities;
