@@ -318,7 +318,9 @@ export type ControlEvent =
   | { type: 'peerDeleted'; peerId: number; reason: DelPeerReason }
   | { type: 'keyRenewalNeeded'; peerId: number }
   | { type: 'keySwapped'; peerId: number; keyId: number }
-  | { type: 'float'; peerId: number; address: SockAddr };
+  | { type: 'float'; peerId: number; address: SockAddr }
+  /** The peer said it is leaving (OCC EXIT inside the data channel). */
+  | { type: 'exitNotify'; peerId: number };
 
 /** One raw control packet; `remote` is set in MP mode (the dco sockaddr prefix). */
 export interface ControlPacket {
