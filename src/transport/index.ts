@@ -13,3 +13,5 @@ export type { TcpOptions, TcpClientOptions, TcpServerOptions } from './tcp.js';
 export { FrameReassembler, FEED_BAD_LENGTH } from './tcp-framing.js';
 export { MemoryNetwork, MemoryNetworkEndpoint, createMemoryNetwork } from './memory-network.js';
 export type { MemoryNetworkOptions, MemoryEndpointOptions } from './memory-network.js';
+export { NativeUdpTransport, createNativeUdpTransport } from './native-udp.js';
+export type { NativeUdpOptions, NativeUdpCounters } from './native-udp.js';
