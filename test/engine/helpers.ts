@@ -106,3 +106,23 @@ export function capturedSeqs(host: MemoryHost): number[] {
 export function sumDrops(drops: Record<string, number>): number {
   return Object.values(drops).reduce((s, n) => s + n, 0);
 }
+
+/**
+ * Generate `n` frames on `host` in chunks of `chunk`, waiting after each chunk until `done(sent)`
+ * holds: at most one chunk is in flight, so the receiver's slots never overflow (a burst larger
+ * than its receive slots would be dropped, like a full UDP socket buffer).
+ */
+export async function pump(
+  host: MemoryHost,
+  n: number,
+  done: (sent: number) => boolean,
+  chunk = 200,
+): Promise<void> {
+  let sent = 0;
+  while (sent < n) {
+    const k = Math.min(chunk, n - sent);
+    host.generate(k);
+    sent += k;
+    await waitFor(() => done(sent), `delivery of ${sent} frames`);
+  }
+}

@@ -3,18 +3,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { capturedSeqs, makePair, settle, sumDrops, waitFor } from './helpers.js';
+import { capturedSeqs, makePair, pump, settle, sumDrops, waitFor } from './helpers.js';
 
 test('P2P: traffic both ways arrives intact, in order, and the counters agree', async () => {
   for (const cipher of ['AES-256-GCM', 'CHACHA20-POLY1305', 'AES-128-GCM'] as const) {
     const p = await makePair({ cipher });
     try {
-      p.hostA.generate(2000);
-      p.hostB.generate(1500);
-      await waitFor(
-        () => p.hostB.stats.rxPackets === 2000 && p.hostA.stats.rxPackets === 1500,
-        `${cipher} delivery`,
-      );
+      await Promise.all([
+        pump(p.hostA, 2000, (sent) => p.hostB.stats.rxPackets === sent),
+        pump(p.hostB, 1500, (sent) => p.hostA.stats.rxPackets === sent),
+      ]);
       assert.equal(p.hostB.stats.rxCorrupt, 0);
       assert.equal(p.hostB.stats.rxBadSeq, 0, 'in order on a clean wire');
       assert.equal(p.hostA.stats.rxCorrupt, 0);
@@ -39,9 +37,9 @@ test('loss, reordering and duplication: nothing delivered twice, every drop coun
   const p = await makePair({ seed: 7, aToB: imp, bToA: imp });
   try {
     const N = 3000;
-    p.hostA.generate(N);
-    await waitFor(() => p.a.counters.stats.sentDataPackets === N, 'A completions');
+    await pump(p.hostA, N, (sent) => p.a.counters.stats.sentDataPackets === sent && p.b.rx.pending === 0);
     await settle(100);
+    assert.equal(p.tb.counters.rxNoBuffer, 0);
     const seqs = capturedSeqs(p.hostB);
     assert.equal(new Set(seqs).size, seqs.length, 'no frame delivered twice');
     const wire = p.ta.counters;
@@ -65,8 +63,7 @@ test('forged (corrupted) datagrams fail authentication and are counted, never de
   const p = await makePair({ seed: 3, aToB: { corrupt: 0.3 } });
   try {
     const N = 2000;
-    p.hostA.generate(N);
-    await waitFor(() => p.a.counters.stats.sentDataPackets === N, 'A completions');
+    await pump(p.hostA, N, (sent) => p.a.counters.stats.sentDataPackets === sent && p.b.rx.pending === 0);
     await settle(100);
     const corrupted = p.ta.counters.impairCorrupted;
     assert.ok(corrupted > 400, `corrupted ${corrupted}`);
@@ -85,12 +82,12 @@ test('key swap under traffic: zero loss, the old key keeps decrypting', async ()
   try {
     const total = 6000;
     let sent = 0;
-    const pump = async (n: number): Promise<void> => {
-      p.hostA.generate(n);
+    const send = async (n: number): Promise<void> => {
+      const base = sent;
       sent += n;
-      await waitFor(() => p.hostB.stats.rxPackets === sent, `delivery of ${sent}`);
+      await pump(p.hostA, n, (k) => p.hostB.stats.rxPackets === base + k);
     };
-    await pump(2000);
+    await send(2000);
     // New keys (key id 1) into the secondary slots of both sides, then swap while traffic flows.
     const { deriveStaticDataKeys, generateStaticKey, parseStaticKey } =
       await import('../../src/protocol/static-key.js');
@@ -109,12 +106,12 @@ test('key swap under traffic: zero loss, the old key keeps decrypting', async ()
         decrypt: { key: k.decrypt.key, nonceTail: k.decrypt.implicitIv },
       });
     }
-    p.hostA.generate(2000);
-    sent += 2000;
+    p.hostA.generate(200);
+    sent += 200;
     await p.a.api.call('swapKeys', {}); // A sends with key 1 while key-0 packets are still in flight
     await p.b.api.call('swapKeys', {});
     await waitFor(() => p.hostB.stats.rxPackets === sent, 'delivery across the swap');
-    await pump(total - sent);
+    await send(total - sent);
     assert.equal(p.hostB.stats.rxPackets, total);
     assert.equal(sumDrops(p.b.drops()), 0, JSON.stringify(p.b.drops()));
     assert.deepEqual(
