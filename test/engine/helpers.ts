@@ -12,6 +12,7 @@ import { generateStaticKey } from '../../src/protocol/static-key.js';
 import type { CipherName } from '../../src/crypto/aead.js';
 import type { ControlEvent } from '../../src/control-api/schema.js';
 import type { Clock } from '../../src/util/clock.js';
+import type { Transport } from '../../src/transport/types.js';
 
 export interface PairOptions {
   seed?: number;
@@ -22,6 +23,8 @@ export interface PairOptions {
   clock?: Clock;
   engine?: Partial<EngineOptions>;
   keepalive?: { interval: number; timeout: number };
+  /** Wrap A's transport before the engine gets it (fault injection). */
+  wrapA?: (t: Transport) => Transport;
 }
 
 export interface Pair {
@@ -59,7 +62,7 @@ export async function makePair(o: PairOptions = {}): Promise<Pair> {
   const eventsB: ControlEvent[] = [];
   a.onEvent((e) => eventsA.push(e));
   b.onEvent((e) => eventsB.push(e));
-  await a.api.call('newPeer', { transport: ta });
+  await a.api.call('newPeer', { transport: o.wrapA ? o.wrapA(ta) : ta });
   await b.api.call('newPeer', { transport: tb });
   const keyText = generateStaticKey();
   const cipher = o.cipher ?? 'AES-256-GCM';
