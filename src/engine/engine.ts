@@ -18,13 +18,10 @@ import {
   txCapabilitiesInit,
 } from '../framework/capabilities.js';
 import type { NetAdapterOptions } from '../framework/options.js';
-import type { RxQueue } from '../framework/rx-queue.js';
-import type { TxQueue } from '../framework/tx-queue.js';
 import type { OsHost } from '../os/host.js';
 import { isCipherName } from '../crypto/aead.js';
 import type { AeadImpl } from '../crypto/aead.js';
 import { CompressMode } from '../protocol/data/compress.js';
-import { PEER_ID_UNDEF } from '../protocol/constants.js';
 import { RealClock } from '../util/clock.js';
 import type { Clock, ClockTimer } from '../util/clock.js';
 import { ControlApiError, ErrorCode } from '../util/errors.js';
@@ -42,8 +39,6 @@ import type {
 import { ADDR_SIZE, addrFrom, decodeAddr, encodeAddr } from '../transport/addr.js';
 import type { SockAddr } from '../transport/addr.js';
 import type { Transport } from '../transport/types.js';
-import { createTcpClient } from '../transport/tcp.js';
-import { createUdpTransport } from '../transport/udp.js';
 import { VERSION } from '../index.js';
 import {
   HANDLE_SLOT_BITS,
@@ -64,6 +59,7 @@ import { EngineCounters, dropsRecord } from './stats.js';
 import type { PeerStatsSnapshot } from './stats.js';
 import { TxPath } from './tx-path.js';
 import { Timers } from './timers.js';
+import { defaultTransportFactory } from './transport-factory.js';
 
 /** What newPeer / mpStartVpn ask for when no transport object is given. */
 export interface TransportRequest {
@@ -89,7 +85,7 @@ export interface EngineOptions {
   compress?: CompressMode;
   /** Tunnel MTU (the adapter's link-layer MTU). Default 1500. */
   mtu?: number;
-  /** How transports are opened (default: Node dgram / net). */
+  /** How transports are opened (default: defaultTransportFactory(): native UDP or dgram, net). */
   transportFactory?: TransportFactory;
   rxSlotSize?: number;
   rxSlotCount?: number;
@@ -116,8 +112,6 @@ export class Engine implements ControlTarget {
   /** Transports by index (return-context handles carry the index); null once closed. */
   private readonly transports: (Transport | null)[] = [];
   private readonly slabIds: number[] = [];
-  private txQueue: TxQueue | null = null;
-  private rxQueue: RxQueue | null = null;
   private tickTimer: ClockTimer | null = null;
   private closed = false;
 
@@ -163,7 +157,6 @@ export class Engine implements ControlTarget {
             cancel: (tq) => this.tx.cancel(tq),
             start: () => this.tx.start(),
           });
-          this.txQueue = q;
           this.tx.attach(q);
         },
         createRxQueue: (_a, init) => {
@@ -173,7 +166,6 @@ export class Engine implements ControlTarget {
             cancel: (rq) => this.rx.cancel(rq, (h) => this.returnRxBuffer(h)),
             start: () => this.rx.start(),
           });
-          this.rxQueue = q;
           this.rx.attach(q);
         },
       },
@@ -194,25 +186,13 @@ export class Engine implements ControlTarget {
   // ---- transports ---------------------------------------------------------------------------
 
   private async openTransport(req: TransportRequest): Promise<{ transport: Transport; local: SockAddr }> {
-    if (this.options.transportFactory !== undefined) return this.options.transportFactory(req);
-    const slots = {
-      rxSlotSize: this.options.rxSlotSize ?? RX_SLOT_SIZE,
-      rxSlotCount: this.options.rxSlotCount ?? RX_SLOT_COUNT,
-    };
-    if (req.proto === 'tcp') {
-      if (req.remote === undefined)
-        throw new ControlApiError(ErrorCode.INVALID_FIELD, 'tcp: a remote address is required', 'remote');
-      const t = await createTcpClient({
-        remote: req.remote,
-        ...(req.local ? { local: req.local } : {}),
-        ...slots,
+    const factory =
+      this.options.transportFactory ??
+      defaultTransportFactory({
+        rxSlotSize: this.options.rxSlotSize ?? RX_SLOT_SIZE,
+        rxSlotCount: this.options.rxSlotCount ?? RX_SLOT_COUNT,
       });
-      return { transport: t, local: t.localAddress() ?? { address: '0.0.0.0', port: 0 } };
-    }
-    const family6 = (req.remote ?? req.local)?.address.includes(':') === true;
-    const bind = req.local ?? { address: family6 ? '::' : '0.0.0.0', port: 0 };
-    const t = await createUdpTransport({ bind, ...(req.remote ? { remote: req.remote } : {}), ...slots });
-    return { transport: t, local: t.localAddress() };
+    return factory(req);
   }
 
   /** Make `t` the active transport: register its receive slab and hook its callbacks. */
@@ -563,8 +543,6 @@ export class Engine implements ControlTarget {
     if (t !== null) await this.closeTransport();
     await this.adapter.stop();
     for (const p of this.peers.all()) p.freeKeys();
-    void this.txQueue;
-    void this.rxQueue;
   }
 }
 
@@ -592,4 +570,3 @@ function routeOf(
     : { v6: false, addr4: ipv4ToU32(addr), addr6: null, bits };
 }
 
-export { PEER_ID_UNDEF };

@@ -41,12 +41,12 @@ test('control socket: configure, carry traffic, read stats, events and control p
       slot: 'primary',
       peerId: 5,
       encrypt: {
-        key: Buffer.from(k.encrypt.key).toString('hex'),
-        nonceTail: Buffer.from(k.encrypt.implicitIv).toString('hex'),
+        key: k.encrypt.key,
+        nonceTail: k.encrypt.implicitIv,
       },
       decrypt: {
-        key: Buffer.from(k.decrypt.key).toString('hex'),
-        nonceTail: Buffer.from(k.decrypt.implicitIv).toString('hex'),
+        key: k.decrypt.key,
+        nonceTail: k.decrypt.implicitIv,
       },
     });
     await ctl.call('setPeer', { keepaliveInterval: 10, keepaliveTimeout: 60, mss: 1300 });
