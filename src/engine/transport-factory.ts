@@ -66,7 +66,10 @@ export function defaultTransportFactory(opts: DefaultTransportOptions = {}): Tra
   };
 }
 
-async function openTcp(req: TransportRequest, slots: { rxSlotSize?: number; rxSlotCount?: number }): Promise<Opened> {
+async function openTcp(
+  req: TransportRequest,
+  slots: { rxSlotSize?: number; rxSlotCount?: number },
+): Promise<Opened> {
   if (req.listen === true) {
     if (req.local === undefined)
       throw new ControlApiError(ErrorCode.INVALID_FIELD, 'tcp listen: a local address is required', 'local');
@@ -75,7 +78,11 @@ async function openTcp(req: TransportRequest, slots: { rxSlotSize?: number; rxSl
   }
   if (req.remote === undefined)
     throw new ControlApiError(ErrorCode.INVALID_FIELD, 'tcp: a remote address is required', 'remote');
-  const t = await createTcpClient({ remote: req.remote, ...(req.local ? { local: req.local } : {}), ...slots });
+  const t = await createTcpClient({
+    remote: req.remote,
+    ...(req.local ? { local: req.local } : {}),
+    ...slots,
+  });
   return { transport: t, local: t.localAddress() ?? { address: '0.0.0.0', port: 0 } };
 }
 

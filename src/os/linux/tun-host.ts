@@ -1,0 +1,348 @@
+// The OS side on Linux: an OsHost on a real TUN device (IFF_TUN | IFF_NO_PI, IPv4 and IPv6)
+// driven through the addon. One non-blocking fd, one uv_poll watcher, no threadpool.
+//
+// Tx (Linux -> tunnel):
+//   1. The queue goes idle and calls armTx(): start the READABLE watcher (unless see 4).
+//   2. The fd becomes readable: stop the watcher, notify every Tx queue handle.
+//   3. The queue's pass calls pullTx(offer): readBatch reads frames straight into the offered
+//      buffers of the framework's Tx slab (zero copy) until EAGAIN or offer.count.
+//   4. Spin guard: the watcher is level-triggered, so it only runs while somebody will drain the
+//      fd. After a wakeup it stays off until the next pullTx; an armTx with no pullTx since the
+//      wakeup means the queue has no free buffers, and it will pull by itself once the driver
+//      completes packets (that completion notifies it), so re-arming then would spin.
+//   5. A truncated read (frame longer than the buffer; the kernel cuts it silently) is posted
+//      as an Ignore packet (length 0) and counted.
+//
+// Rx (tunnel -> Linux), deliverRx(batch):
+//   1. Single-fragment packets are written straight from their fragment slab; consecutive
+//      packets sharing a slab go out in one writeBatch call (the addon takes one slab per call).
+//   2. Multi-fragment packets are gathered into a preallocated scratch slab first (a run of
+//      them shares the scratch, also one call).
+//   3. EAGAIN (device queue full): the rest of that run is dropped and counted; another -errno
+//      drops that one packet (counted) and writing goes on.
+//   4. Return true: every buffer is free again as soon as deliverRx returns.
+// No per-packet allocation: group arrays grow only when a larger batch size first appears.
+
+import { execFileSync } from 'node:child_process';
+import { isIP } from 'node:net';
+import { loadNative, nativeLoadError } from '../../native/index.js';
+import type { NativeAddon, NativePollHandle } from '../../native/index.js';
+import { ConfigError, ErrorCode, OvpnError } from '../../util/errors.js';
+import type { HostQueueHandle, OsHost, RxDelivery, TxOffer } from '../host.js';
+
+export interface TunHostOptions {
+  /** Interface name (max 15 bytes, '%d' expanded by the kernel); default: the kernel's tunN. */
+  name?: string;
+  /** Device MTU; give the engine the same value (its Tx buffers hold one MTU frame). */
+  mtu?: number;
+  /** 'a.b.c.d/len' on the device. */
+  ipv4?: string;
+  /** 'addr/len' on the device (added with nodad: usable at once). */
+  ipv6?: string;
+  /** Extra routes 'net/len' through this device. */
+  routes?: string[];
+  /** Bring the link up (default true). */
+  up?: boolean;
+}
+
+export interface TunHostStats {
+  /** Frames/bytes read from the device (Linux -> tunnel). */
+  readFrames: number;
+  readBytes: number;
+  /** Reads cut short by a buffer smaller than the frame (posted as Ignore). */
+  readTruncated: number;
+  /** readBatch reported an error (counted, the fd stays in use). */
+  readErrors: number;
+  /** Frames/bytes written to the device (tunnel -> Linux). */
+  writeFrames: number;
+  writeBytes: number;
+  /** write() failed for one packet (EINVAL for a non-IP frame, ...): that packet dropped. */
+  writeErrors: number;
+  /** Dropped because the device queue was full (EAGAIN). */
+  writeDrops: number;
+  /** Multi-fragment packets larger than the gather scratch: dropped. */
+  writeTooBig: number;
+  /** Readability wakeups delivered to the Tx queue. */
+  wakeups: number;
+}
+
+/** Largest packet gathered from several fragments (an IP packet is at most 64 KiB). */
+const SCRATCH_BYTES = 65536;
+
+/** Builds the error for a failed open/configure step (code OVPN_ERR_CONFIG, cause kept). */
+function tunError(what: string, cause: unknown): OvpnError {
+  const msg = (cause as Error).message ?? String(cause);
+  const hint = /EPERM|EACCES|Operation not permitted/.test(msg) ? ' (needs root or CAP_NET_ADMIN)' : '';
+  return new OvpnError(ErrorCode.CONFIG, `tun: ${what}: ${msg}${hint}`, { cause });
+}
+
+/** 'addr/len' check for option `field`; returns [addr, len]. */
+function parsePrefix(field: string, value: string, family: 4 | 6 | 0): [string, number] {
+  const m = /^([^/]+)\/(\d{1,3})$/.exec(value);
+  const fam = m === null ? 0 : isIP(m[1]!);
+  const len = m === null ? -1 : Number(m[2]);
+  if (m === null || fam === 0 || (family !== 0 && fam !== family) || len > (fam === 4 ? 32 : 128)) {
+    const want = family === 4 ? 'a.b.c.d/len' : family === 6 ? 'ipv6-address/len' : 'address/len';
+    throw new ConfigError(field, `${field}: expected ${want}, got "${value}"`);
+  }
+  return [m[1]!, len];
+}
+
+function ip(args: string[]): void {
+  execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+}
+
+export class TunHost implements OsHost {
+  readonly name: string;
+  readonly stats: TunHostStats = {
+    readFrames: 0,
+    readBytes: 0,
+    readTruncated: 0,
+    readErrors: 0,
+    writeFrames: 0,
+    writeBytes: 0,
+    writeErrors: 0,
+    writeDrops: 0,
+    writeTooBig: 0,
+    wakeups: 0,
+  };
+  private readonly native: NativeAddon;
+  private readonly fd: number;
+  private readonly txHandles: HostQueueHandle[] = [];
+  private watcher: NativePollHandle | null = null;
+  /** A wakeup was sent and no pullTx has run since (step 4 of the Tx flow). */
+  private awaitingPull = false;
+  private closed = false;
+  private readonly onReadable = (): void => this.readable();
+  // Rx grouping: one run of packets written by one writeBatch call.
+  private runOff = new Uint32Array(0);
+  private runLen = new Uint32Array(0);
+  private runSlab: Uint8Array | null = null;
+  private runCount = 0;
+  private readonly scratch = new Uint8Array(SCRATCH_BYTES);
+  private scratchUsed = 0;
+
+  private constructor(native: NativeAddon, fd: number, name: string) {
+    this.native = native;
+    this.fd = fd;
+    this.name = name;
+  }
+
+  /**
+   * Open a TUN device and configure it (MTU, link up, addresses, routes). Throws ConfigError for a
+   * bad option, OvpnError OVPN_ERR_CONFIG when the addon is missing or a kernel step fails (the
+   * device is closed again then).
+   */
+  static open(opts: TunHostOptions = {}): TunHost {
+    const v4 = opts.ipv4 === undefined ? null : parsePrefix('ipv4', opts.ipv4, 4);
+    const v6 = opts.ipv6 === undefined ? null : parsePrefix('ipv6', opts.ipv6, 6);
+    for (const r of opts.routes ?? []) parsePrefix('routes', r, 0);
+    if (opts.mtu !== undefined && !(Number.isInteger(opts.mtu) && opts.mtu >= 68 && opts.mtu <= 65535))
+      throw new ConfigError('mtu', `mtu: expected an integer 68..65535, got ${opts.mtu}`);
+    const native = loadNative();
+    if (native === null)
+      throw new OvpnError(
+        ErrorCode.CONFIG,
+        `tun: the native addon is required for TUN (${nativeLoadError()}); build it with \`npm run install\``,
+      );
+    let dev: { fd: number; name: string };
+    try {
+      dev = native.tun.open(opts.name ? { name: opts.name } : {});
+    } catch (e) {
+      throw tunError(`open ${opts.name ?? '(any name)'}`, e);
+    }
+    const host = new TunHost(native, dev.fd, dev.name);
+    try {
+      host.configure(opts, v4, v6);
+    } catch (e) {
+      host.close();
+      throw e instanceof OvpnError ? e : tunError(`configure ${dev.name}`, e);
+    }
+    return host;
+  }
+
+  private configure(o: TunHostOptions, v4: [string, number] | null, v6: [string, number] | null): void {
+    const t = this.native.tun;
+    if (o.mtu !== undefined) t.setMtu(this.name, o.mtu);
+    if (o.up ?? true) t.setUp(this.name, true);
+    if (v4 !== null) ip(['addr', 'add', `${v4[0]}/${v4[1]}`, 'dev', this.name]);
+    if (v6 !== null) ip(['-6', 'addr', 'add', `${v6[0]}/${v6[1]}`, 'dev', this.name, 'nodad']);
+    for (const r of o.routes ?? []) ip(['route', 'replace', r, 'dev', this.name]);
+  }
+
+  /** Stop watching and close the fd; the kernel removes the (non-persistent) device. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.stopWatch();
+    this.txHandles.length = 0;
+    this.native.tun.close(this.fd);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  // ---- queue life cycle ---------------------------------------------------------------------
+
+  queueStarted(h: HostQueueHandle): void {
+    if (h.direction !== 'tx') return;
+    this.txHandles.push(h);
+    this.awaitingPull = false;
+    this.startWatch();
+  }
+
+  queueStopped(h: HostQueueHandle): void {
+    const k = this.txHandles.indexOf(h);
+    if (k >= 0) this.txHandles.splice(k, 1);
+    if (this.txHandles.length === 0) this.stopWatch();
+  }
+
+  armTx(_h: HostQueueHandle): void {
+    if (!this.awaitingPull) this.startWatch();
+  }
+
+  private readable(): void {
+    this.stopWatch();
+    this.awaitingPull = true;
+    this.stats.wakeups++;
+    for (let k = 0; k < this.txHandles.length; k++) this.txHandles[k]!.notify();
+  }
+
+  private startWatch(): void {
+    if (this.watcher !== null || this.closed) return;
+    this.watcher = this.native.poll.watch(this.fd, this.native.poll.READABLE, this.onReadable);
+  }
+
+  private stopWatch(): void {
+    if (this.watcher === null) return;
+    this.native.poll.unwatch(this.watcher);
+    this.watcher = null;
+  }
+
+  // ---- Tx: Linux -> tunnel ------------------------------------------------------------------
+
+  pullTx(_h: HostQueueHandle, offer: TxOffer): number {
+    this.awaitingPull = false;
+    if (this.closed) return 0;
+    let n: number;
+    try {
+      n = this.native.tun.readBatch(
+        this.fd,
+        offer.slab,
+        offer.offset,
+        offer.capacity,
+        offer.length,
+        offer.count,
+      );
+    } catch {
+      n = -1; // fd unusable (EBADF...): nothing read; counted below
+    }
+    if (n < 0) {
+      this.stats.readErrors++;
+      return 0;
+    }
+    for (let k = 0; k < n; k++) {
+      const len = offer.length[k]!;
+      if (len === offer.capacity[k]! && truncated(offer.slab, offer.offset[k]!, len)) {
+        offer.length[k] = 0; // posted as Ignore
+        this.stats.readTruncated++;
+        continue;
+      }
+      this.stats.readBytes += len;
+    }
+    this.stats.readFrames += n;
+    return n;
+  }
+
+  // ---- Rx: tunnel -> Linux ------------------------------------------------------------------
+
+  deliverRx(_h: HostQueueHandle, b: RxDelivery): boolean {
+    if (this.closed) return true;
+    if (this.runOff.length < b.count) {
+      this.runOff = new Uint32Array(Math.max(b.count, b.maxPackets));
+      this.runLen = new Uint32Array(this.runOff.length);
+    }
+    for (let p = 0; p < b.count; p++) {
+      const f = b.firstFragment[p]!;
+      if (b.fragmentCount[p] === 1) this.add(b.slabs[b.fragSlab[f]!]!, b.fragOffset[f]!, b.fragLength[f]!);
+      else if (b.fragmentCount[p]! > 1) this.gather(b, p);
+    }
+    this.flush();
+    return true;
+  }
+
+  /** Append one packet to the current run, flushing first if it lives in another slab. */
+  private add(slab: Uint8Array, off: number, len: number): void {
+    if (this.runSlab !== slab) this.flush();
+    this.runSlab = slab;
+    this.runOff[this.runCount] = off;
+    this.runLen[this.runCount++] = len;
+  }
+
+  /** Copy a multi-fragment packet into the scratch slab and append it. */
+  private gather(b: RxDelivery, p: number): void {
+    const total = b.length[p]!;
+    if (total > SCRATCH_BYTES) {
+      this.stats.writeTooBig++;
+      return;
+    }
+    if (this.runSlab !== this.scratch || this.scratchUsed + total > SCRATCH_BYTES) this.flush();
+    const start = this.scratchUsed;
+    let pos = start;
+    const first = b.firstFragment[p]!;
+    for (let x = first; x < first + b.fragmentCount[p]!; x++) {
+      const off = b.fragOffset[x]!;
+      this.scratch.set(b.slabs[b.fragSlab[x]!]!.subarray(off, off + b.fragLength[x]!), pos);
+      pos += b.fragLength[x]!;
+    }
+    this.scratchUsed = pos;
+    this.add(this.scratch, start, pos - start);
+  }
+
+  /** Write the current run with as few writeBatch calls as errors allow. */
+  private flush(): void {
+    const slab = this.runSlab;
+    let n = this.runCount;
+    this.runSlab = null;
+    this.runCount = 0;
+    this.scratchUsed = 0;
+    if (slab === null || n === 0) return;
+    const off = this.runOff;
+    const len = this.runLen;
+    while (n > 0) {
+      let r: number;
+      try {
+        r = this.native.tun.writeBatch(this.fd, slab, off, len, n);
+      } catch {
+        this.stats.writeErrors += n; // fd unusable (EBADF...): drop the run
+        return;
+      }
+      if (r === 0) {
+        this.stats.writeDrops += n; // device queue full: drop the rest
+        return;
+      }
+      const done = r > 0 ? r : 1;
+      if (r > 0) this.countWritten(len, r);
+      else this.stats.writeErrors++; // -errno at the first packet: skip it
+      n -= done;
+      if (n > 0) {
+        off.copyWithin(0, done, done + n);
+        len.copyWithin(0, done, done + n);
+      }
+    }
+  }
+
+  private countWritten(len: Uint32Array, n: number): void {
+    this.stats.writeFrames += n;
+    for (let k = 0; k < n; k++) this.stats.writeBytes += len[k]!;
+  }
+}
+
+/** A read that filled the whole buffer was cut short if the IP header claims more bytes. */
+function truncated(slab: Uint8Array, off: number, len: number): boolean {
+  const version = slab[off]! >> 4;
+  if (version === 4 && len >= 4) return ((slab[off + 2]! << 8) | slab[off + 3]!) > len;
+  if (version === 6 && len >= 6) return 40 + ((slab[off + 4]! << 8) | slab[off + 5]!) > len;
+  return false;
+}

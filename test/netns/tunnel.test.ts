@@ -1,0 +1,124 @@
+// Two ovpn-ts engines on real TUN devices, one per namespace, in static-key mode (root only).
+//
+//   ns ovt-tnl-<hex>-a                                   ns ovt-tnl-<hex>-b
+//   ┌──────────────────────────────────┐                 ┌──────────────────────────────────┐
+//   │ ping / iperf3 -c                 │                 │ ping / iperf3 -s                 │
+//   │ ovt0 10.77.0.1/24  fd77::1/64    │                 │ ovt0 10.77.0.2/24  fd77::2/64    │
+//   │   │ TunHost (readBatch/writeBatch)                 │   │                              │
+//   │ tunnel-peer.js: Engine, key dir 0│                 │ tunnel-peer.js: Engine, key dir 1│
+//   │   │ UDP :1194 / TCP client       │                 │   │ UDP :1194 / TCP listen :1195 │
+//   │ veth-a 10.99.X.1/24 ─────────────┼──── veth ───────┼─ veth-b 10.99.X.2/24             │
+//   └──────────────────────────────────┘                 └──────────────────────────────────┘
+//
+// Each test starts its two peers (spawnIn) and stops them with SIGTERM; the peer prints
+// READY / EVENT / STATS / CLOSED lines (see tunnel-peer.ts).
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { generateStaticKey } from '../../src/protocol/static-key.js';
+import { loadNative } from '../../src/native/index.js';
+import { createTopology, execIn, skipUnless, spawnIn } from '../util/netns.js';
+import type { NsProcess, Topology } from '../util/netns.js';
+
+const here = fileURLToPath(import.meta.url);
+const compiled = here.replace(/tunnel\.test\.(ts|js)$/, 'tunnel-peer.js');
+/** Compiled peer next to a compiled test; under tsx the .ts with the tsx loader. */
+const peerCmd =
+  here.endsWith('.js') && existsSync(compiled)
+    ? [compiled]
+    : ['--import', 'tsx', here.replace(/tunnel\.test\.ts$/, 'tunnel-peer.ts')];
+
+const skip =
+  skipUnless('root', 'tun', 'ip', 'ping', 'iperf3') ||
+  (loadNative() === null ? 'needs the native addon (npm run install)' : false);
+
+describe('tunnel between namespaces over TUN', { skip, timeout: 90_000 }, () => {
+  let topo: Topology;
+  let dir: string;
+  let keyFile: string;
+
+  before(async () => {
+    topo = await createTopology({ prefix: 'tnl' });
+    dir = mkdtempSync(join(tmpdir(), 'ovt-tnl-'));
+    keyFile = join(dir, 'static.key');
+    writeFileSync(keyFile, generateStaticKey(), { mode: 0o600 });
+  });
+
+  after(async () => {
+    await topo?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  interface PeerOpts {
+    proto: 'udp' | 'tcp';
+    listen?: boolean;
+    keepalive?: string;
+  }
+
+  async function startPeer(side: 'a' | 'b', o: PeerOpts): Promise<NsProcess> {
+    const me = side === 'a' ? topo.a : topo.b;
+    const other = side === 'a' ? topo.b : topo.a;
+    const n = side === 'a' ? 1 : 2;
+    const port = o.proto === 'udp' ? 1194 : 1195;
+    const args = [
+      ...peerCmd,
+      '--key',
+      keyFile,
+      '--direction',
+      side === 'a' ? '0' : '1',
+      '--proto',
+      o.proto,
+      '--local',
+      `${me.ipv4}:${o.proto === 'tcp' && !o.listen ? 0 : port}`,
+      '--remote',
+      `${other.ipv4}:${port}`,
+      '--tun4',
+      `10.77.0.${n}/24`,
+      '--tun6',
+      `fd77::${n}/64`,
+      '--keepalive',
+      o.keepalive ?? '1,0',
+      ...(o.listen ? ['--listen'] : []),
+    ];
+    const p = spawnIn(me.ns, process.execPath, args);
+    await p.waitForOutput(/^READY /m, 10_000);
+    return p;
+  }
+
+  async function stop(p: NsProcess): Promise<Record<string, unknown>> {
+    await p.kill(3000);
+    const m = /^CLOSED (.*)$/m.exec(p.stdout());
+    assert.ok(m, `peer did not close cleanly:\n${p.stdout()}\n${p.stderr()}`);
+    return JSON.parse(m[1]!) as Record<string, unknown>;
+  }
+
+  async function ping(ns: string, target: string): Promise<void> {
+    const r = await execIn(ns, 'ping', ['-c', '3', '-i', '0.2', '-W', '2', target], 15_000);
+    assert.equal(r.code, 0, `ping ${target} from ${ns} failed:\n${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, / 0% packet loss/);
+  }
+
+  async function pingAll(): Promise<void> {
+    await ping(topo.a.ns, '10.77.0.2');
+    await ping(topo.b.ns, '10.77.0.1');
+    await ping(topo.a.ns, 'fd77::2');
+    await ping(topo.b.ns, 'fd77::1');
+  }
+
+  it('pings both ways over UDP, IPv4 and IPv6 inside the tunnel', async () => {
+    const a = await startPeer('a', { proto: 'udp' });
+    const b = await startPeer('b', { proto: 'udp' });
+    await pingAll();
+    const sa = await stop(a);
+    const sb = await stop(b);
+    const tunA = sa['tun'] as Record<string, number>;
+    const tunB = sb['tun'] as Record<string, number>;
+    assert.ok(tunA['readFrames']! >= 6 && tunA['writeFrames']! >= 6, JSON.stringify(tunA));
+    assert.ok(tunB['readFrames']! >= 6 && tunB['writeFrames']! >= 6, JSON.stringify(tunB));
+    assert.equal(tunA['writeErrors'], 0);
+    assert.equal(tunA['readTruncated'], 0);
+  });
+});
