@@ -1,3 +1,5 @@
+import type { OvpnStats } from '../control-api/schema.js';
+
 // Counters: ovpn-dco's OVPN_STATS for the whole engine, plus per-peer bytes and drops by reason.
 //
 // Plain numbers mutated in place (no allocation on the data path); `snapshot*` copies them for
@@ -30,21 +32,8 @@ export type DropReason = (typeof DropReason)[keyof typeof DropReason];
 export const DROP_REASON_NAMES = Object.keys(DropReason) as (keyof typeof DropReason)[];
 export const DROP_REASON_COUNT = DROP_REASON_NAMES.length;
 
-/** ovpn-dco's OVPN_STATS field set. */
-export interface OvpnStats {
-  lostInControlPackets: number;
-  lostOutControlPackets: number;
-  lostInDataPackets: number;
-  lostOutDataPackets: number;
-  receivedDataPackets: number;
-  receivedControlPackets: number;
-  sentControlPackets: number;
-  sentDataPackets: number;
-  transportBytesSent: number;
-  transportBytesReceived: number;
-  tunBytesSent: number;
-  tunBytesReceived: number;
-}
+/** ovpn-dco's OVPN_STATS field set (defined once, in the control-API schema). */
+export type { OvpnStats };
 
 export function newOvpnStats(): OvpnStats {
   return {
