@@ -1,10 +1,10 @@
-import type { OvpnStats } from '../control-api/schema.js';
-
 // Counters: ovpn-dco's OVPN_STATS for the whole engine, plus per-peer bytes and drops by reason.
 //
 // Plain numbers mutated in place (no allocation on the data path); `snapshot*` copies them for
 // the control API. Every dropped packet increments exactly one drop reason, and the matching
 // OVPN_STATS "Lost" counter, so `sum(drops) == lostInData + lostOutData` holds at all times.
+
+import type { OvpnStats } from '../control-api/schema.js';
 
 /** Why a packet was dropped. Append only: the names travel over the control API. */
 export const DropReason = {
