@@ -47,6 +47,10 @@ function print(tag: string, value: unknown): void {
   process.stdout.write(`${tag} ${JSON.stringify(value)}\n`);
 }
 
+function nonZero(o: object): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== 0)) as Record<string, number>;
+}
+
 async function main(): Promise<void> {
   const mtu = Number(a.mtu);
   const host = TunHost.open({
@@ -77,6 +81,7 @@ async function main(): Promise<void> {
     tun: host.stats,
     engine: await engine.api.call('getStats', {}),
     drops: engine.drops(),
+    transport: nonZero(engine.core.transport?.counters ?? {}),
   });
   const statsMs = Number(a['stats-ms']);
   const timer =
