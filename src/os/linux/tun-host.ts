@@ -235,7 +235,8 @@ export class TunHost implements OsHost {
         offer.length,
         offer.count,
       );
-    } catch {
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'OVPN_ERR_INVALID_ARG') throw e; // an offer outside the slab: a bug
       n = -1; // fd unusable (EBADF...): nothing read; counted below
     }
     if (n < 0) {
