@@ -1,0 +1,129 @@
+// The four figures of the tunnel bench, each measured with a stock tool inside the namespaces:
+//
+//   tcp1 / tcp4  iperf3 -c SERVER -t T -O 1 -J [-P 4]    -> receiver Gbit/s (end.sum_received)
+//   udpPps       iperf3 -c SERVER -u -l 100 -b 0 -t T -J -> packets the server got per second,
+//                                                           and the loss % it saw
+//   rttMs        ping -c 20 -i 0.05 -q SERVER             -> avg of "rtt min/avg/max/mdev"
+//
+// A failed or timed-out tool gives null for its figure (with the reason in `errors`), so one
+// broken contender never ends the whole run.
+import { execIn } from '../../test/util/netns.js';
+
+export interface Figures {
+  tcp1Gbps: number | null;
+  tcp4Gbps: number | null;
+  udpPps: number | null;
+  udpLossPct: number | null;
+  rttMs: number | null;
+  /** TCP retransmits of the single-stream run (sender side), a hint of tunnel drops. */
+  tcp1Retrans: number | null;
+  errors: string[];
+}
+
+export interface MeasureOptions {
+  /** Namespace running the clients (iperf3 -c, ping). */
+  clientNs: string;
+  /** Address of the iperf3 server / ping target (reached through the contender). */
+  server: string;
+  port: number;
+  tcpSeconds: number;
+  udpSeconds: number;
+  udpLen: number;
+  pings: number;
+}
+
+interface IperfTcpEnd {
+  sum_received?: { bits_per_second: number };
+  sum_sent?: { retransmits?: number };
+}
+interface IperfUdpEnd {
+  sum?: { packets?: number; lost_packets?: number; lost_percent?: number; seconds?: number };
+  sum_received?: { packets?: number; lost_packets?: number; lost_percent?: number; seconds?: number };
+}
+interface IperfJson {
+  error?: string;
+  end?: IperfTcpEnd & IperfUdpEnd;
+}
+
+async function iperf(o: MeasureOptions, extra: string[], seconds: number): Promise<IperfJson> {
+  const args = ['-c', o.server, '-p', String(o.port), '-t', String(seconds), '-J', ...extra];
+  const r = await execIn(o.clientNs, 'iperf3', args, (seconds + 15) * 1000);
+  let j: IperfJson;
+  try {
+    j = JSON.parse(r.stdout) as IperfJson;
+  } catch {
+    throw new Error(`iperf3 ${extra.join(' ')}: no JSON (exit ${r.code}) ${r.stderr.trim().slice(0, 200)}`);
+  }
+  if (j.error !== undefined) throw new Error(`iperf3 ${extra.join(' ')}: ${j.error}`);
+  return j;
+}
+
+async function tcp(o: MeasureOptions, streams: number): Promise<{ gbps: number; retrans: number | null }> {
+  const j = await iperf(o, ['-O', '1', ...(streams > 1 ? ['-P', String(streams)] : [])], o.tcpSeconds);
+  const bps = j.end?.sum_received?.bits_per_second;
+  if (bps === undefined) throw new Error('iperf3 tcp: no end.sum_received in the report');
+  return { gbps: bps / 1e9, retrans: j.end?.sum_sent?.retransmits ?? null };
+}
+
+async function udp(o: MeasureOptions): Promise<{ pps: number; loss: number }> {
+  const j = await iperf(o, ['-u', '-l', String(o.udpLen), '-b', '0'], o.udpSeconds);
+  // iperf3 3.12 puts the server's view (packets, lost) in end.sum; newer ones in sum_received.
+  const s = j.end?.sum_received ?? j.end?.sum;
+  if (s?.packets === undefined || s.lost_packets === undefined || !s.seconds)
+    throw new Error('iperf3 udp: no packet counts in the report');
+  return { pps: (s.packets - s.lost_packets) / s.seconds, loss: s.lost_percent ?? 0 };
+}
+
+async function ping(o: MeasureOptions): Promise<number> {
+  const r = await execIn(o.clientNs, 'ping', [
+    '-c',
+    String(o.pings),
+    '-i',
+    '0.05',
+    '-W',
+    '1',
+    '-q',
+    o.server,
+  ]);
+  const m = /= [\d.]+\/([\d.]+)\/[\d.]+\/[\d.]+ ms/.exec(r.stdout);
+  if (m === null) throw new Error(`ping: no rtt line (exit ${r.code}) ${r.stdout.trim().slice(-200)}`);
+  return Number(m[1]);
+}
+
+/** Runs the four figures in order (ping first: an idle tunnel); failures become null + error. */
+export async function measureAll(o: MeasureOptions): Promise<Figures> {
+  const f: Figures = {
+    tcp1Gbps: null,
+    tcp4Gbps: null,
+    udpPps: null,
+    udpLossPct: null,
+    rttMs: null,
+    tcp1Retrans: null,
+    errors: [],
+  };
+  const attempt = async (what: string, run: () => Promise<void>): Promise<void> => {
+    try {
+      await run();
+    } catch (e) {
+      f.errors.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  await attempt('ping', async () => void (f.rttMs = await ping(o)));
+  await attempt('tcp1', async () => {
+    const r = await tcp(o, 1);
+    f.tcp1Gbps = r.gbps;
+    f.tcp1Retrans = r.retrans;
+  });
+  await attempt('tcp4', async () => void (f.tcp4Gbps = (await tcp(o, 4)).gbps));
+  await attempt('udp', async () => {
+    const r = await udp(o);
+    f.udpPps = r.pps;
+    f.udpLossPct = r.loss;
+  });
+  return f;
+}
+
+/** Only the single-stream TCP figure (profile runs). */
+export async function measureTcp1(o: MeasureOptions): Promise<number> {
+  return (await tcp(o, 1)).gbps;
+}
