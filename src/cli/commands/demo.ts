@@ -281,7 +281,8 @@ class Demo {
       await server.waitFor(/LISTENING/, 10_000);
       client = this.tool('blast', a, ['--to', `${TUN.b.v4}:${PERF_PORT}`, '--seconds', secs]);
     }
-    this.say(`  ${iperf !== null ? 'iperf3, one TCP stream' : 'built-in TCP blast (iperf3 not installed)'}`);
+    const why = this.o.builtin ? '--builtin' : 'iperf3 not installed';
+    this.say(`  ${iperf !== null ? 'iperf3, one TCP stream' : `built-in TCP blast (${why})`}`);
     await this.progress(client);
     const code = await client.waitExit(this.o.seconds * 1000 + 20_000);
     if (code !== 0)
