@@ -103,7 +103,10 @@ async function withLab(io: Io, body: (lab: Lab) => Promise<void>): Promise<numbe
   }
   const onSignal = (sig: NodeJS.Signals): void => {
     io.out(`\n${sig}: cleaning up...\n`);
-    void lab.destroy().finally(() => process.exit(130));
+    void lab.destroy().finally(() => {
+      io.out(cleanedUp(lab));
+      process.exit(130);
+    });
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -117,10 +120,12 @@ async function withLab(io: Io, body: (lab: Lab) => Promise<void>): Promise<numbe
     await lab.destroy();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    io.out(
-      `cleaned up: processes stopped, namespaces ${lab.a.ns} and ${lab.b.ns} deleted, ${lab.dir} removed\n`,
-    );
+    io.out(cleanedUp(lab));
   }
+}
+
+function cleanedUp(lab: Lab): string {
+  return `cleaned up: processes stopped, namespaces ${lab.a.ns} and ${lab.b.ns} deleted, ${lab.dir} removed\n`;
 }
 
 /** The compiled (or, under tsx, source) entry of this CLI, to start `ovpn-ts` subprocesses. */
