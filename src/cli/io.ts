@@ -20,7 +20,7 @@ export const processIo: Io = {
     return process.stdout.isTTY === true;
   },
   get columns() {
-    return process.stdout.columns ?? 80;
+    return process.stdout.columns || 80; // 0 under a pseudo-terminal without a size
   },
 };
 

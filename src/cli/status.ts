@@ -71,15 +71,17 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]!}`;
 }
 
-/** `ovpn0 rx 81.2 Mbit/s 7.1k pkt/s | tx ... | total rx 1.2 GB/900k pkt tx ... | drops 0`. */
+/**
+ * `ovpn0 rx 81.2 Mbit/s 7.1k pkt/s, tx 2.1 Mbit/s 950 pkt/s | drops 0 | total rx 1.2 GB tx 40 MB`
+ * Most important first: a narrow terminal cuts the totals, not the rates.
+ */
 export function statusLine(dev: string, prev: Sample, cur: Sample): string {
   const r = ratesBetween(prev, cur);
   return (
-    `${dev}  rx ${formatMbps(r.rxMbps)} ${formatCount(r.rxPps)} pkt/s` +
-    `  tx ${formatMbps(r.txMbps)} ${formatCount(r.txPps)} pkt/s` +
-    `  | total rx ${formatBytes(cur.rxBytes)}/${formatCount(cur.rxPackets)} pkt` +
-    ` tx ${formatBytes(cur.txBytes)}/${formatCount(cur.txPackets)} pkt` +
-    `  | drops ${formatCount(cur.drops)}`
+    `${dev} rx ${formatMbps(r.rxMbps)} ${formatCount(r.rxPps)} pkt/s,` +
+    ` tx ${formatMbps(r.txMbps)} ${formatCount(r.txPps)} pkt/s` +
+    ` | drops ${formatCount(cur.drops)}` +
+    ` | total rx ${formatBytes(cur.rxBytes)} tx ${formatBytes(cur.txBytes)}`
   );
 }
 
