@@ -95,13 +95,18 @@ test(
 );
 
 test(
-  'up (tcp-server / tcp-client): ping through the tunnel, clean SIGTERM',
+  'up (tcp-server / tcp-client): ping; server SIGTERM, then the client stops on the lost connection',
   { skip, timeout: 60_000 },
   async (t) => {
     const { dir, topo, p1, p2 } = await pair(t, 'tcp');
     const v4 = await execIn(topo.b.ns, 'ping', ['-c', '2', '-i', '0.2', '-W', '2', '10.78.0.1']);
     assert.equal(v4.code, 0, v4.stdout + v4.stderr);
-    await stopCleanly(p2, topo.b.ns, join(dir, '2.sock'));
     await stopCleanly(p1, topo.a.ns, join(dir, '1.sock'));
+    // The server is gone: the client sees its TCP connection close and stops by itself (exit 1).
+    const code = await p2.waitForExit(10_000);
+    assert.equal(code, 1, p2.stdout() + p2.stderr());
+    assert.match(p2.stdout(), /transport disconnected[\s\S]*does not reconnect[\s\S]*ovpn-ts: stopped/);
+    assert.equal(existsSync(join(dir, '2.sock')), false, 'control socket removed');
+    assert.notEqual((await execIn(topo.b.ns, 'ip', ['link', 'show', 'ovt0'])).code, 0, 'TUN device gone');
   },
 );
