@@ -165,25 +165,21 @@ function endpoints(
       '--remote is not used with --proto tcp-server (the server takes whichever client connects); remove it',
     );
   }
-  const needLocal = proto !== 'tcp-client';
+  // tcp-client may leave --local out (any address, any port); udp and tcp-server bind to it.
+  if (localText === undefined && proto !== 'tcp-client') required('--local', localText, '192.0.2.1:1194');
   const local =
-    localText === undefined
-      ? needLocal
-        ? required('--local', localText, '192.0.2.1:1194')
-        : undefined
-      : parseHostPort('--local', localText, proto === 'tcp-client');
+    localText === undefined ? undefined : parseHostPort('--local', localText, proto === 'tcp-client');
   const remote =
     proto === 'tcp-server'
       ? undefined
       : parseHostPort('--remote', required('--remote', remoteText, '192.0.2.2:1194'), false);
-  const localAddr = typeof local === 'string' ? undefined : local;
-  if (localAddr && remote && localAddr.address.includes(':') !== remote.address.includes(':')) {
+  if (local && remote && local.address.includes(':') !== remote.address.includes(':')) {
     throw new ConfigError(
       '--local',
-      `--local ${localAddr.address} and --remote ${remote.address} are different address families; use IPv4 for both or IPv6 for both`,
+      `--local ${local.address} and --remote ${remote.address} are different address families; use IPv4 for both or IPv6 for both`,
     );
   }
-  return { local: localAddr, remote };
+  return { local, remote };
 }
 
 function parseRoute(text: string): Cidr {
