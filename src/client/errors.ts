@@ -49,7 +49,7 @@ const VERIFY_REASONS: Readonly<Record<string, string>> = {
   UNABLE_TO_GET_ISSUER_CERT:
     "certificate is not signed by the configured CA (check that 'ca' is the CA that issued the server certificate)",
   SELF_SIGNED_CERT_IN_CHAIN:
-    "certificate chain ends in a CA that is not the configured one (check the 'ca' option)",
+    "certificate is not signed by the configured CA: its chain ends in another CA (check the 'ca' option)",
   DEPTH_ZERO_SELF_SIGNED_CERT:
     "server certificate is self-signed and not the configured CA (check the 'ca' option)",
   CERT_SIGNATURE_FAILURE: 'certificate signature is invalid (corrupt or forged certificate)',
