@@ -1,6 +1,7 @@
 // How the engine opens a transport when newPeer / mpStartVpn give addresses instead of one:
 //
-//   udp (P2P)       -> native batched UDP (recvmmsg/sendmmsg) when the addon loads, else dgram;
+//   udp (P2P)       -> native batched UDP (recvmmsg/sendmmsg, UDP_SEGMENT) when the addon loads,
+//                      else dgram;
 //                      bound to `local` (default: the wildcard of the remote's family, port 0)
 //   udp listen (MP) -> the same, bound to the listen address
 //   tcp + remote    -> TCP client (createTcpClient), optionally from `local`
@@ -31,7 +32,11 @@ export interface DefaultTransportOptions {
   rxSlotCount?: number;
   /** false: always use Node dgram for UDP, even when the addon loads. Default true. */
   native?: boolean;
-  /** Native UDP: UDP_SEGMENT sends (default false). */
+  /**
+   * Native UDP: UDP_SEGMENT sends (default true; the transport turns it off by itself when the
+   * kernel or path refuses). A run of equal-size datagrams (a bulk TCP stream through the tunnel)
+   * crosses the sender's UDP/IP stack once instead of once per datagram.
+   */
   gso?: boolean;
   /** Socket buffer sizes for UDP (default DEFAULT_UDP_SOCKET_BUFFER; capped at rmem_max/wmem_max). */
   recvBufferSize?: number;
@@ -66,7 +71,7 @@ export function defaultTransportFactory(opts: DefaultTransportOptions = {}): Tra
       ...slots,
     };
     if (opts.native !== false && loadNative() !== null) {
-      const t = createNativeUdpTransport({ ...udp, ...(opts.gso ? { gso: true } : {}) });
+      const t = createNativeUdpTransport({ ...udp, gso: opts.gso ?? true });
       return { transport: t, local: t.localAddress() };
     }
     const t = await createUdpTransport(udp);

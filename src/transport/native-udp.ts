@@ -17,8 +17,8 @@
 //   1. send() takes a prefix bounded by free in-flight entries and records each datagram's offset,
 //      length, slab and destination in the entry (the driver keeps the memory until completion).
 //   2. The unsent entries (a contiguous ring range) go out at once with sendmmsg, in runs that
-//      share a slab and do not wrap; with GSO, runs of equal-size, back-to-back datagrams to one
-//      destination go out as one UDP_SEGMENT send.
+//      share a slab and do not wrap; with GSO, runs of equal-size datagrams to one destination go
+//      out as one UDP_SEGMENT send (copied into a stage first unless back to back in one slab).
 //   3. Sent entries complete OK in a microtask (never inside send()). A -errno at the head entry
 //      completes that one datagram ERROR (counted, reported through onError) and sending goes on.
 //   4. EAGAIN: the rest stays recorded (bounded by maxInFlight, no other queue), the watcher is
@@ -93,6 +93,8 @@ export interface NativeUdpCounters extends TransportCounters {
   rxGroBuffers: number;
   /** UDP_SEGMENT sends (each carried several datagrams). */
   txGsoSends: number;
+  /** Datagrams copied into the GSO stage because their run was not contiguous in its slab. */
+  txGsoCopied: number;
   /** sendmmsg/GSO returned EAGAIN and the rest waited for writability. */
   txWouldBlock: number;
 }
@@ -116,6 +118,7 @@ export class NativeUdpTransport implements Transport {
     rxErrors: 0,
     rxGroBuffers: 0,
     txGsoSends: 0,
+    txGsoCopied: 0,
     txWouldBlock: 0,
   };
   readonly rxSlab: Uint8Array;
@@ -154,6 +157,8 @@ export class NativeUdpTransport implements Transport {
   private unsentStart = 0;
   private unsentCount = 0;
   private readonly defaultRemote = new Uint8Array(ADDR_SIZE);
+  /** GSO: one UDP_SEGMENT payload gathered from non-adjacent datagrams (allocated with gso). */
+  private readonly stage: Uint8Array;
 
   private watcher: NativePollHandle | null = null;
   private watchEvents = 0;
@@ -196,6 +201,7 @@ export class NativeUdpTransport implements Transport {
       this.addrView.push(this.txAddr.subarray(i * ADDR_SIZE));
     }
     this.gso = (opts.gso ?? false) && native.caps().udpGso;
+    this.stage = new Uint8Array(this.gso ? MAX_UDP_PAYLOAD : 0);
     if (opts.remote) encodeAddr(this.defaultRemote, 0, opts.remote.address, opts.remote.port);
     this.setWatch(this.poll.READABLE);
   }
@@ -335,10 +341,17 @@ export class NativeUdpTransport implements Transport {
       q < this.ring.cap &&
       q - this.unsentStart < this.unsentCount &&
       this.txLen[q] === len &&
-      this.txSlab[q] === this.txSlab[p] &&
-      this.txOff[q] === this.txOff[q - 1]! + len &&
       addrEqual(this.txAddr, q * ADDR_SIZE, this.txAddr, p * ADDR_SIZE)
     );
+  }
+
+  /** Entries [start, start+g) lie back to back in one slab (sendable without the stage copy). */
+  private contiguous(start: number, g: number): boolean {
+    const slab = this.txSlab[start];
+    const len = this.txLen[start]!;
+    for (let q = start + 1; q < start + g; q++)
+      if (this.txSlab[q] !== slab || this.txOff[q] !== this.txOff[q - 1]! + len) return false;
+    return true;
   }
 
   /** Length of the GSO-able run at `start` (1 = none). */
@@ -352,16 +365,22 @@ export class NativeUdpTransport implements Transport {
 
   private sendGsoRun(start: number, g: number): number {
     const len = this.txLen[start]!;
+    let slab = this.txSlab[start]!;
+    let off = this.txOff[start]!;
+    if (!this.contiguous(start, g)) {
+      // Driver buffers are fixed-size slots, so equal datagrams are rarely adjacent: copy the run
+      // into the stage (a memcpy per datagram is far cheaper than a stack traversal per datagram).
+      for (let j = 0; j < g; j++) {
+        const o = this.txOff[start + j]!;
+        this.stage.set(this.txSlab[start + j]!.subarray(o, o + len), j * len);
+      }
+      slab = this.stage;
+      off = 0;
+      this.counters.txGsoCopied += g;
+    }
     let r: number;
     try {
-      r = this.udp.sendGso(
-        this.fd,
-        this.txSlab[start]!,
-        this.txOff[start]!,
-        g * len,
-        len,
-        this.addrView[start]!,
-      );
+      r = this.udp.sendGso(this.fd, slab, off, g * len, len, this.addrView[start]!);
     } catch (e) {
       return this.fatal(e, 'sendmsg(UDP_SEGMENT)');
     }

@@ -257,6 +257,31 @@ test('native UDP GSO send + GRO receive: segments arrive as datagrams sharing re
   await b.close();
 });
 
+test('native UDP GSO from fixed-size driver slots: the run is staged, one UDP_SEGMENT send, every datagram intact', async (t) => {
+  const native = requireNative(t);
+  if (native === null) return;
+  if (!native.caps().udpGso) return t.skip('kernel lacks UDP GSO');
+  const b = createNativeUdpTransport({ bind: { address: '127.0.0.1', port: 0 }, rxSlotCount: 64 });
+  const a = createNativeUdpTransport({
+    bind: { address: '127.0.0.1', port: 0 },
+    remote: b.localAddress(),
+    gso: true,
+  });
+  const got = collect(b);
+  const done = completions(a);
+  // 30 equal datagrams 64 bytes apart (as in the engine's Tx slab: backfill between frames),
+  // then a shorter one that cannot join the run.
+  a.send(makeTxBatch(30, 1400, 64));
+  a.send(makeTxBatch(1, 200, 0, 30));
+  await waitFor(() => got.ids.length === 31 && done.tokens.length === 31);
+  assert.deepEqual(got.ids, range(31), 'every datagram intact (no -1) and in order');
+  assert.ok(done.statuses.every((s) => s === TxStatus.OK));
+  assert.equal(a.counters.txGsoSends, 1, 'the 30 equal datagrams went out in one send');
+  assert.equal(a.counters.txGsoCopied, 30, 'they were not adjacent, so they were staged');
+  await a.close();
+  await b.close();
+});
+
 test('native UDP close completes every taken datagram ABORTED or OK and leaves no handles', async (t) => {
   const native = requireNative(t);
   if (native === null) return;
