@@ -32,6 +32,8 @@ export interface BenchContext {
   nodeArgs: string[];
   /** JSON NetAdapterOptions overrides for the ovpn-ts peers ('' = engine defaults). */
   adapterJson: string;
+  /** More ovpn-peer.ts options (e.g. ['--gso', 'off']). */
+  peerArgs?: string[];
 }
 
 export interface Running {
@@ -88,6 +90,7 @@ const ovpnTs: Contender = {
         ...['--key', key, '--direction', String(n - 1), '--dev', 'ovtb-ts', '--mtu', String(TUNNEL_MTU)],
         ...['--local', `${me}:1194`, '--remote', `${other}:1194`, '--tun4', `10.77.0.${n}/24`],
         ...(ctx.adapterJson ? ['--adapter', ctx.adapterJson] : []),
+        ...(ctx.peerArgs ?? []),
       ]);
     const procs = [peer(a.ns, a.ipv4, b.ipv4, 1), peer(b.ns, b.ipv4, a.ipv4, 2)];
     try {
