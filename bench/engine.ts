@@ -191,7 +191,9 @@ async function run(cipher: CipherName, impl: AeadImpl, frame: number, n: number)
   let youngGcs = 0;
   const obs = new PerformanceObserver((list) => {
     for (const e of list.getEntries())
-      if ((e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MINOR)
+      if (
+        (e as unknown as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR
+      )
         youngGcs++;
   });
   obs.observe({ entryTypes: ['gc'] });

@@ -569,4 +569,3 @@ function routeOf(
     ? { v6: true, addr4: 0, addr6: Uint8Array.from(ipv6Bytes(addr)), bits }
     : { v6: false, addr4: ipv4ToU32(addr), addr6: null, bits };
 }
-
