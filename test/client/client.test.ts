@@ -58,7 +58,7 @@ function profileText(pki: LabPki, extra: string[], tlsCrypt: string | undefined)
     'client',
     'dev tun',
     'proto udp',
-    'remote 10.255.0.2 1194',
+    ...(extra.some((l) => l.startsWith('remote ')) ? [] : ['remote 10.255.0.2 1194']),
     `ca ${pki.ca.crt}`,
     `cert ${pki.client.crt}`,
     `key ${pki.client.key}`,
@@ -79,6 +79,7 @@ async function rig(opts: {
   clientKey?: StaticKey;
   noWrap?: boolean;
   replyInstead?: string;
+  unreachable?: string[];
 }): Promise<Rig> {
   const pki = await labPki();
   const key = opts.serverKey ?? new StaticKey(randomBytes(256));
@@ -93,6 +94,7 @@ async function rig(opts: {
     method: opts.method ?? 'ekm',
     ...(opts.replyInstead !== undefined ? { replyInstead: opts.replyInstead } : {}),
   });
+  for (const a of opts.unreachable ?? []) server.unreachable.add(a);
   await server.start();
   const host = new MemoryHost({ frameSize: 200 });
   const engine = await Engine.create({ host, transportFactory: server.factory });
@@ -303,6 +305,24 @@ test('RESTART from the server: the client reconnects by itself and data flows ag
     assert.ok(r.net.cleared >= 1, 'TUN settings cleared before reconnecting');
     await exchange(r, 100);
     assert.equal(r.server.host.stats.rxBadSeq, 0);
+  } finally {
+    await r.close();
+  }
+});
+
+test('an unreachable first remote: server-poll-timeout, then the next remote connects', async () => {
+  const r = await rig({
+    unreachable: ['10.255.0.9'],
+    extra: ['remote 10.255.0.9 1194', 'remote 10.255.0.2 1194', 'server-poll-timeout 1', 'connect-retry 1'],
+  });
+  try {
+    r.client.start();
+    await until(() => r.client.state === 'connected', 'connected to the second remote', r, 10_000);
+    assert.deepEqual(r.server.requests.slice(0, 2), ['10.255.0.9', '10.255.0.2']);
+    const err = r.events.find((e) => e.type === 'error');
+    assert.ok(err?.type === 'error');
+    assert.match(err.message, /no valid reply from the server within server-poll-timeout \(1 s\)/);
+    await exchange(r, 50);
   } finally {
     await r.close();
   }

@@ -35,6 +35,10 @@ export class MemoryServer {
   /** Every server-side key install, in order: [keyId, slot]. */
   readonly installs: [number, string][] = [];
   connections = 0;
+  /** Remote addresses newPeer asked for, in order. */
+  readonly requests: string[] = [];
+  readonly unreachable = new Set<string>();
+  private readonly blackholes: MemoryTransport[] = [];
   private seen = 0;
   private timer: NodeJS.Timeout | undefined;
   private swapTimers: NodeJS.Timeout[] = [];
@@ -48,8 +52,14 @@ export class MemoryServer {
   }
 
   /** For the client engine: each newPeer gets a fresh memory pair, the server a fresh session. */
-  readonly factory: TransportFactory = async () => {
+  readonly factory: TransportFactory = async (req) => {
     const [tc, ts] = createMemoryPair({ rxSlotSize: 2048, rxSlotCount: 1024, maxInFlight: 512 });
+    this.requests.push(req.remote?.address ?? '');
+    // An address nobody answers at: the other end is never read.
+    if (this.unreachable.has(req.remote?.address ?? '')) {
+      this.blackholes.push(ts);
+      return { transport: tc, local: { address: '10.255.0.1', port: 1194 } };
+    }
     await this.attach(ts);
     return { transport: tc, local: { address: '10.255.0.1', port: 1194 } };
   };
@@ -132,6 +142,7 @@ export class MemoryServer {
     if (this.timer !== undefined) clearInterval(this.timer);
     for (const t of this.swapTimers) clearTimeout(t);
     this.mini?.session.close();
+    await Promise.all(this.blackholes.map((t) => t.close()));
     await this.engine.close();
   }
 }

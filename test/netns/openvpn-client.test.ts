@@ -319,29 +319,36 @@ test(
 );
 
 test(
-  'server restart: killed by PID and started again, the client reconnects by itself and ping works again',
+  'server restart (UDP: ping-restart; TCP: connection closed): killed by PID and started again, the client reconnects by itself and ping works again',
   { skip: SKIP, timeout: 90_000 },
   async () => {
     await withTopology('ovcrs', async (topo, pki) => {
-      const c: Case = {
-        n: 8,
-        proto: 'udp',
-        wrap: 'tls-crypt',
-        cipher: 'AES-256-GCM',
-        serverExtra: ['keepalive 1 5'],
-      };
-      const srv = await startServer(pki, topo, c);
-      const cli = startClient(pki, topo, c);
-      await cli.waitForOutput(CONNECTED, 30_000);
-      assert.ok((await ping(topo, c.n)).ok, 'ping before the restart');
-      process.kill(srv.pid, 'SIGKILL'); // a crash: no RESTART/EXIT reaches the client
-      await srv.waitForExit(5000);
-      await cli.waitForOutput(/Inactivity timeout \(--ping-restart\), restarting/, 15_000);
-      await startServer(pki, topo, c); // killed with the topology
-      await cli.waitForOutput(/(?:CONNECTED[^]*){2}/, 30_000);
-      const p = await ping(topo, c.n);
-      assert.ok(p.ok, `ping after the restart:\n${p.out}\n${cli.stdout().slice(-2000)}`);
-      await stopClient(topo, cli, `ovc${c.n}`);
+      const cases: [Case, RegExp][] = [
+        [
+          { n: 8, proto: 'udp', wrap: 'tls-crypt', cipher: 'AES-256-GCM', serverExtra: ['keepalive 1 5'] },
+          /Inactivity timeout \(--ping-restart\), restarting/,
+        ],
+        [
+          { n: 9, proto: 'tcp', wrap: 'tls-auth', cipher: 'AES-256-GCM', serverExtra: ['keepalive 1 5'] },
+          /connection closed by the server \(tcp\)/,
+        ],
+      ];
+      await Promise.all(
+        cases.map(async ([c, lost]) => {
+          const srv = await startServer(pki, topo, c);
+          const cli = startClient(pki, topo, c);
+          await cli.waitForOutput(CONNECTED, 30_000);
+          assert.ok((await ping(topo, c.n)).ok, 'ping before the restart');
+          process.kill(srv.pid, 'SIGKILL'); // a crash: no RESTART/EXIT reaches the client
+          await srv.waitForExit(5000);
+          await cli.waitForOutput(lost, 15_000);
+          await startServer(pki, topo, c); // killed with the topology
+          await cli.waitForOutput(/(?:CONNECTED[^]*){2}/, 30_000);
+          const p = await ping(topo, c.n);
+          assert.ok(p.ok, `${c.proto}: ping after the restart:\n${p.out}\n${cli.stdout().slice(-2000)}`);
+          await stopClient(topo, cli, `ovc${c.n}`);
+        }),
+      );
     });
   },
 );
