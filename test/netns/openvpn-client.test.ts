@@ -254,7 +254,7 @@ test(
         serverExtra: ['reneg-sec 10'],
       };
       // reneg-sec 0 earlier in the file is overridden by the later line.
-      await startServer(pki, topo, c);
+      const srv = await startServer(pki, topo, c);
       const cli = startClient(pki, topo, c);
       await cli.waitForOutput(CONNECTED, 30_000);
       const [bps, p] = await Promise.all([iperf(topo, c.n, 30), ping(topo, c.n, 150)]);
@@ -265,6 +265,12 @@ test(
       assert.ok(renegs.length >= 2, `expected >= 2 renegotiations in 30 s:\n${cli.stdout().slice(-2000)}`);
       assert.match(p.out, /150 packets transmitted, 150 received, 0% packet loss/, p.out.slice(-400));
       assert.doesNotMatch(cli.stderr(), /ERROR/, cli.stderr());
+      // The server saw every renegotiation succeed and nothing it could not decrypt.
+      assert.doesNotMatch(
+        srv.stdout(),
+        /packet error|TLS Error|TLS handshake failed|replay/i,
+        srv.stdout().slice(-2000),
+      );
       await stopClient(topo, cli, `ovc${c.n}`);
     });
   },
