@@ -303,7 +303,11 @@ test('native UDP close completes every taken datagram ABORTED or OK and leaves n
     'unsent ones (after EAGAIN) are aborted',
   );
   // A separate process proves the watcher and socket are gone: it exits on its own.
-  const mod = fileURLToPath(new URL('../../src/transport/native-udp.ts', import.meta.url));
+  // Compiled (dist/test, as CI runs) the module is .js next to this file's twin; under tsx, .ts.
+  const compiled = import.meta.url.endsWith('.js');
+  const mod = fileURLToPath(
+    new URL(`../../src/transport/native-udp.${compiled ? 'js' : 'ts'}`, import.meta.url),
+  );
   const script = `
     const { createNativeUdpTransport } = await import(${JSON.stringify(mod)});
     const a = createNativeUdpTransport({ bind: { address: '127.0.0.1', port: 0 }, remote: { address: '127.0.0.1', port: 9 } });
@@ -312,10 +316,14 @@ test('native UDP close completes every taken datagram ABORTED or OK and leaves n
     await a.close();
     console.log('closed');`;
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    timeout: 10000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [...(compiled ? [] : ['--import', 'tsx']), '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+      timeout: 10000,
+    },
+  );
   assert.equal(r.status, 0, `child exited by itself (signal ${r.signal}, stderr ${r.stderr})`);
   assert.match(r.stdout, /closed/);
   assert.ok(Date.now() - t0 < 10000);
