@@ -219,7 +219,7 @@ export class OpenVpnClient {
     }
     const remote = { address, port: conn.port };
     try {
-      await this.o.api.call('newPeer', { remote, proto: conn.transport });
+      await this.openPeer(conn, remote);
     } catch (e) {
       return this.restart(
         `cannot open ${conn.transport} to ${address}:${conn.port}: ${(e as Error).message}`,
@@ -237,6 +237,25 @@ export class OpenVpnClient {
     );
     att.session = this.newSession(att);
     att.session.start();
+  }
+
+  /**
+   * newPeer, bounded by connect-timeout (a TCP SYN to a silent host can take minutes). A newPeer
+   * that completes after the deadline is undone at once, so no stale peer blocks the next attempt.
+   */
+  private async openPeer(conn: Connection, remote: SockAddr): Promise<void> {
+    const opened = this.o.api.call('newPeer', { remote, proto: conn.transport });
+    let timer: ClockTimer | undefined;
+    const deadline = new Promise<'timeout'>((r) => {
+      timer = this.clock.setTimeout(() => r('timeout'), conn.connectTimeout * 1000);
+    });
+    const won = await Promise.race([opened.then(() => 'opened' as const), deadline]).finally(() => {
+      if (timer !== undefined) this.clock.clear(timer);
+    });
+    if (won === 'timeout') {
+      opened.then(() => this.o.api.call('delPeer', {})).catch(() => undefined);
+      throw new Error(`no connection within connect-timeout (${conn.connectTimeout} s)`);
+    }
   }
 
   private newAttempt(conn: Connection, remote: SockAddr): Attempt {
