@@ -73,7 +73,11 @@ function selected(): Contender[] {
   return CONTENDERS.filter((c) => ids.includes(c.id));
 }
 
-async function runOne(c: Contender, ctx: BenchContext, m: Omit<MeasureOptions, 'server'>): Promise<Column> {
+async function runOne(
+  c: Contender,
+  ctx: BenchContext,
+  m: Omit<MeasureOptions, 'server' | 'pids'>,
+): Promise<Column> {
   const why = c.unavailable();
   if (why !== false) {
     console.log(`- ${c.label}: skipped (${why})`);
@@ -89,11 +93,11 @@ async function runOne(c: Contender, ctx: BenchContext, m: Omit<MeasureOptions, '
   }
   try {
     if (opt.profile !== undefined) {
-      const gbps = await measureTcp1({ ...m, server: running.server });
+      const gbps = await measureTcp1({ ...m, server: running.server, pids: running.pids });
       console.log(`- ${c.label}: TCP 1 stream ${gbps.toFixed(2)} Gbit/s (profiled)`);
       return { label: c.label, figures: null, note: '' };
     }
-    const f = await measureAll({ ...m, server: running.server });
+    const f = await measureAll({ ...m, server: running.server, pids: running.pids });
     const show = (v: number | null, d: number): string => (v === null ? '–' : v.toFixed(d));
     console.log(
       `- ${c.label}: tcp1 ${show(f.tcp1Gbps, 2)} Gbit/s, tcp4 ${show(f.tcp4Gbps, 2)} Gbit/s, ` +

@@ -39,6 +39,8 @@ export interface BenchContext {
 export interface Running {
   /** Address of ns b's end, reached from ns a through this contender. */
   server: string;
+  /** The tunnel's own processes (their CPU time is measured). */
+  pids: number[];
   /** Stop every process this contender started; returns notes worth printing (peer stats). */
   stop(): Promise<string[]>;
 }
@@ -71,7 +73,7 @@ const veth: Contender = {
   label: 'bare veth',
   unavailable: () => false,
   async start(ctx) {
-    return { server: ctx.topo.b.ipv4, stop: async () => [] };
+    return { server: ctx.topo.b.ipv4, pids: [], stop: async () => [] };
   },
 };
 
@@ -103,6 +105,7 @@ const ovpnTs: Contender = {
     }
     return {
       server: '10.77.0.2',
+      pids: procs.map((p) => p.pid),
       async stop() {
         await stopAll(procs);
         return procs.map(
@@ -176,6 +179,7 @@ const openvpn: Contender = {
     }
     return {
       server: '10.78.0.2',
+      pids: procs.map((p) => p.pid),
       async stop() {
         await stopAll(procs);
         return [];
@@ -227,6 +231,7 @@ const wireguardGo: Contender = {
     }
     return {
       server: '10.79.0.2',
+      pids: procs.map((p) => p.pid),
       async stop() {
         await stopAll(procs);
         return [];

@@ -1,11 +1,12 @@
 // Summary of a V8 .cpuprofile (node --cpu-prof): self time per function and per category.
 //
-// Self time of a node = sum of the timeDeltas of the samples that landed on it. Native addon
-// functions appear as their own nodes (empty url), so the C work (AEAD, recvmmsg, TUN read/write)
-// is attributed by name. Categories, first match wins:
-//   crypto     sealBatch/openBatch, src/crypto/, protocol/data/aead-frame
-//   tun-io     TUN readBatch/writeBatch, src/os/linux/
-//   udp-io     udp* native calls, src/transport/
+// Self time of a node = sum of the timeDeltas of the samples that landed on it. N-API calls do not
+// get nodes of their own: the C work (AEAD, recvmmsg/sendmmsg, TUN read/write, and the kernel
+// work inside those syscalls) is self time of the JS function that called the addon, so the
+// file of that caller decides the category. Categories, first match wins:
+//   crypto     src/crypto/ (sealBatch/openBatch wrap the EVP batch calls), protocol/data/aead-frame
+//   tun-io     src/os/linux/ (pullTx -> readBatch, flush -> writeBatch)
+//   udp-io     src/transport/ (sendRun/sendGsoRun -> sendmmsg/UDP_SEGMENT, readPass -> recvmmsg)
 //   framework  src/framework/
 //   engine     src/engine/, src/net/, src/protocol/
 //   gc         (garbage collector)

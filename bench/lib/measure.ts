@@ -7,6 +7,7 @@
 //
 // A failed or timed-out tool gives null for its figure (with the reason in `errors`), so one
 // broken contender never ends the whole run.
+import { readFileSync } from 'node:fs';
 import { execIn } from '../../test/util/netns.js';
 
 export interface Figures {
@@ -17,6 +18,13 @@ export interface Figures {
   rttMs: number | null;
   /** TCP retransmits of the single-stream run (sender side), a hint of tunnel drops. */
   tcp1Retrans: number | null;
+  /**
+   * CPU seconds (user + system) the contender's own processes spent per Gbit carried in the
+   * single-stream run: robust against other load on a shared machine, unlike Gbit/s. Kernel work
+   * done inside their syscalls (UDP/TUN stack traversals, usually including the receive softirq)
+   * counts; softirq work the kernel happens to run in other contexts does not.
+   */
+  tcp1CpuPerGbit: number | null;
   errors: string[];
 }
 
@@ -30,6 +38,8 @@ export interface MeasureOptions {
   udpSeconds: number;
   udpLen: number;
   pings: number;
+  /** PIDs whose CPU time is charged to the contender (none for the bare veth). */
+  pids: number[];
 }
 
 interface IperfTcpEnd {
@@ -99,6 +109,7 @@ export async function measureAll(o: MeasureOptions): Promise<Figures> {
     udpLossPct: null,
     rttMs: null,
     tcp1Retrans: null,
+    tcp1CpuPerGbit: null,
     errors: [],
   };
   const attempt = async (what: string, run: () => Promise<void>): Promise<void> => {
@@ -110,9 +121,13 @@ export async function measureAll(o: MeasureOptions): Promise<Figures> {
   };
   await attempt('ping', async () => void (f.rttMs = await ping(o)));
   await attempt('tcp1', async () => {
+    const cpu0 = cpuSeconds(o.pids);
     const r = await tcp(o, 1);
+    const cpu = cpuSeconds(o.pids) - cpu0;
     f.tcp1Gbps = r.gbps;
     f.tcp1Retrans = r.retrans;
+    // -O 1 omits the first second from the rate, not from the CPU: charge T+1 seconds of traffic.
+    if (o.pids.length > 0 && r.gbps > 0) f.tcp1CpuPerGbit = cpu / (r.gbps * (o.tcpSeconds + 1));
   });
   await attempt('tcp4', async () => void (f.tcp4Gbps = (await tcp(o, 4)).gbps));
   await attempt('udp', async () => {
@@ -121,6 +136,21 @@ export async function measureAll(o: MeasureOptions): Promise<Figures> {
     f.udpLossPct = r.loss;
   });
   return f;
+}
+
+/** utime + stime of the processes (/proc/PID/stat fields 14 and 15), in seconds. */
+function cpuSeconds(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const st = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited: its time is lost, the figure is then an underestimate
+    }
+  }
+  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 /** Only the single-stream TCP figure (profile runs). */

@@ -28,13 +28,17 @@ const ROWS: Row[] = [
   { name: 'UDP 100 B loss (%)', value: (f) => f.udpLossPct, digits: 1 },
   { name: 'ping RTT avg (ms)', value: (f) => f.rttMs, digits: 3 },
   { name: 'TCP 1 stream retransmits', value: (f) => f.tcp1Retrans, digits: 0 },
+  { name: 'tunnel CPU s per Gbit (TCP 1)', value: (f) => f.tcp1CpuPerGbit, digits: 2 },
 ];
 
 function cell(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined ? '–' : v.toFixed(digits);
 }
 
-/** Markdown table; the ratio column needs both an 'ovpn-ts' and an 'OpenVPN 2.6' column. */
+/**
+ * Markdown table; the ratio column needs both an 'ovpn-ts' and an 'OpenVPN 2.6' column. Higher is
+ * better for Gbit/s and kpps; lower for loss, RTT, retransmits and CPU per Gbit.
+ */
 export function table(cols: Column[]): string {
   const ts = cols.find((c) => c.label === 'ovpn-ts')?.figures ?? null;
   const ov = cols.find((c) => c.label === 'OpenVPN 2.6')?.figures ?? null;
