@@ -23,6 +23,7 @@ describe('TunHost options', () => {
     [{ ipv6: '10.0.0.1/24' }, 'ipv6', /ipv6: expected ipv6-address\/len/],
     [{ routes: ['10.1.0.0'] }, 'routes', /routes: expected address\/len/],
     [{ mtu: 20 }, 'mtu', /mtu: expected an integer 68\.\.65535, got 20/],
+    [{ txQueueLen: 0 }, 'txQueueLen', /txQueueLen: expected an integer 1\.\.1000000, got 0/],
   ];
   for (const [opts, option, msg] of bad) {
     it(`refuses ${JSON.stringify(opts)} naming ${option}, before opening anything`, () => {
@@ -36,6 +37,34 @@ const skip =
   (loadNative() === null ? 'needs the native addon (npm run install)' : false);
 
 describe('TunHost on a real TUN', { skip }, () => {
+  it('gives the device a 1000-packet transmit queue by default, or the txQueueLen asked for', async () => {
+    const topo = await createTopology({ prefix: 'tunqlen' });
+    try {
+      const ts = !here.endsWith('.js');
+      const mod = fileURLToPath(
+        new URL(`../../../src/os/linux/tun-host.${ts ? 'ts' : 'js'}`, import.meta.url),
+      );
+      const script = `
+        import { execFileSync } from 'node:child_process';
+        const { TunHost } = await import(${JSON.stringify(mod)});
+        const a = TunHost.open({ name: 'ovtq%d' });
+        const b = TunHost.open({ name: 'ovtq%d', txQueueLen: 64 });
+        for (const h of [a, b]) console.log('QLEN', /qlen (\\d+)/.exec(execFileSync('ip', ['link', 'show', h.name], { encoding: 'utf8' }))?.[1]);
+        a.close();
+        b.close();`;
+      const args = [...(ts ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script];
+      const proc = spawnIn(topo.a.ns, process.execPath, args);
+      const code = await proc.waitForExit(15_000);
+      assert.equal(code, 0, `script failed:\n${proc.stderr()}\n${proc.stdout()}`);
+      assert.deepEqual(
+        [...proc.stdout().matchAll(/^QLEN (\d+)$/gm)].map((m) => Number(m[1])),
+        [1000, 64],
+      );
+    } finally {
+      await topo.destroy();
+    }
+  });
+
   it('writes grouped and gathered packets, counts a bad one, reads into the offer, flags truncation', async () => {
     const topo = await createTopology({ prefix: 'tunhost' });
     try {
