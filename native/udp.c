@@ -13,7 +13,7 @@
  * ECONNREFUSED on a connected socket, ENETUNREACH, EMSGSIZE, ...). Errors that make the fd
  * unusable throw (see common.h).
  *
- * Address record (20 bytes, shared with src/native/addr.ts):
+ * Address record (20 bytes, shared with src/transport/addr.ts):
  *   [0] family 4|6  [1] 0  [2..3] port BE  [4..19] address (IPv4 in 4..7, rest zero)
  * IPv4-mapped IPv6 sources are reported as family 4. A family-4 destination on an IPv6 socket is
  * sent as-is: Linux routes AF_INET destinations on a dual-stack AF_INET6 socket through IPv4.

@@ -1,6 +1,6 @@
 // Transport addresses as fixed 20-byte records, so batches carry addresses in one Uint8Array with
-// no per-datagram objects. Same byte format as src/native/addr.ts (the native addon fills these
-// directly from recvmmsg's sockaddrs):
+// no per-datagram objects. The native addon reads and writes the same format straight from and
+// into sockaddrs (native/udp.c sa_to_rec), zeroing unused bytes:
 //
 //   0        1        2        4                                          20
 //   +--------+--------+--------+------------------------------------------+
@@ -47,21 +47,21 @@ export function addrFrom(address: string, port: number): Uint8Array {
   return a;
 }
 
-export function addrFamily(buf: Uint8Array, off: number): number {
+export function addrFamily(buf: Uint8Array, off = 0): number {
   return buf[off] ?? 0;
 }
 
-export function addrPort(buf: Uint8Array, off: number): number {
+export function addrPort(buf: Uint8Array, off = 0): number {
   return ((buf[off + 2] ?? 0) << 8) | (buf[off + 3] ?? 0);
 }
 
 /** Decode to text form (allocates; for control/diagnostic paths). */
-export function decodeAddr(buf: Uint8Array, off: number): SockAddr {
+export function decodeAddr(buf: Uint8Array, off = 0): SockAddr {
   return { address: addrHost(buf, off), port: addrPort(buf, off) };
 }
 
 /** The IP text of a record: "1.2.3.4", "::1", or "" for family 0. */
-export function addrHost(buf: Uint8Array, off: number): string {
+export function addrHost(buf: Uint8Array, off = 0): string {
   const fam = buf[off];
   if (fam === ADDR_FAMILY_V4) return `${buf[off + 4]}.${buf[off + 5]}.${buf[off + 6]}.${buf[off + 7]}`;
   if (fam !== ADDR_FAMILY_V6) return '';
@@ -74,6 +74,18 @@ export function formatAddr(buf: Uint8Array, off = 0): string {
   if (fam === ADDR_FAMILY_V4) return `${addrHost(buf, off)}:${addrPort(buf, off)}`;
   if (fam === ADDR_FAMILY_V6) return `[${addrHost(buf, off)}]:${addrPort(buf, off)}`;
   return 'none';
+}
+
+/** Parses "1.2.3.4:1194" or "[2001:db8::1]:1194" into a new record (ConfigError otherwise). */
+export function parseAddr(text: string): Uint8Array {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(text);
+  if (!m) throw new ConfigError('address', `address: expected "ipv4:port" or "[ipv6]:port", got "${text}"`);
+  return addrFrom(m[1] ?? m[2] ?? '', Number(m[3]));
+}
+
+/** Copies one record (no allocation). */
+export function addrCopy(dst: Uint8Array, dstOff: number, src: Uint8Array, srcOff: number): void {
+  for (let i = 0; i < ADDR_SIZE; i++) dst[dstOff + i] = src[srcOff + i] ?? 0;
 }
 
 /** Byte equality of two records (family, port and the significant address bytes). */
@@ -123,27 +135,25 @@ function writeV6(out: Uint8Array, off: number, text: string): void {
   }
 }
 
-/** RFC 5952 text: lowercase, longest run (>= 2) of zero groups compressed to "::". */
-function formatV6(buf: Uint8Array, off: number): string {
-  const g: number[] = [];
-  for (let i = 0; i < 8; i++) g.push(((buf[off + 2 * i] ?? 0) << 8) | (buf[off + 2 * i + 1] ?? 0));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (g[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && g[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) [bestStart, bestLen] = [i, j - i];
-    i = j;
+/** RFC 5952 text: lowercase, longest run (>= 2) of zero groups as "::", IPv4-mapped as ::ffff:a.b.c.d. */
+function formatV6(buf: Uint8Array, at: number): string {
+  const w = (i: number): number => ((buf[at + 2 * i] ?? 0) << 8) | (buf[at + 2 * i + 1] ?? 0);
+  if (w(0) === 0 && w(1) === 0 && w(2) === 0 && w(3) === 0 && w(4) === 0 && w(5) === 0xffff) {
+    return `::ffff:${buf[at + 12]}.${buf[at + 13]}.${buf[at + 14]}.${buf[at + 15]}`;
   }
-  const hex = (a: number, b: number): string =>
-    g
-      .slice(a, b)
-      .map((x) => x.toString(16))
-      .join(':');
-  if (bestStart < 0) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    let j = i;
+    while (j < 8 && w(j) === 0) j++;
+    if (j - i > bestLen) [best, bestLen] = [i, j - i];
+    i = j === i ? i + 1 : j;
+  }
+  const hex = (from: number, to: number): string[] => {
+    const g: string[] = [];
+    for (let i = from; i < to; i++) g.push(w(i).toString(16));
+    return g;
+  };
+  if (best < 0) return hex(0, 8).join(':');
+  return `${hex(0, best).join(':')}::${hex(best + bestLen, 8).join(':')}`;
 }

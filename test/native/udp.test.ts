@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { ADDR_SIZE, addrFrom, addrHost, addrPort, formatAddr } from '../../src/native/addr.js';
+import { ADDR_SIZE, addrFrom, addrHost, addrPort, formatAddr } from '../../src/transport/addr.js';
 import type { NativeAddon } from '../../src/native/index.js';
 import { requireNative } from './require-native.js';
 

@@ -1,5 +1,6 @@
-// Minimal OpenVPN static key file parser (openvpn-protocol.md §B2). There is no shared
-// src/protocol/static-key.ts yet; when one lands, this file should re-export it.
+// The static key as the control channel uses it (tls-auth, tls-crypt, tls-crypt-v2 Kc): a typed
+// view over the 256-byte block. Text parsing and formatting are the shared ones in
+// ../static-key.ts (openvpn-protocol.md §B2).
 //
 //   -----BEGIN OpenVPN Static key V1-----      256 bytes as hex, any line breaks
 //   keys[0].cipher(64) keys[0].hmac(64) keys[1].cipher(64) keys[1].hmac(64)
@@ -7,9 +8,7 @@
 // Anything outside the markers (comments written by --genkey) is ignored.
 import { ConfigError } from '../../util/errors.js';
 import { KEY_HALF_SIZE, STATIC_KEY_SIZE } from './constants.js';
-
-const BEGIN = '-----BEGIN OpenVPN Static key V1-----';
-const END = '-----END OpenVPN Static key V1-----';
+import { formatStaticKey as formatKeyBlock, parseStaticKey as parseKeyBlock } from '../static-key.js';
 
 /** The 256-byte key2 structure of a static key file. */
 export class StaticKey {
@@ -34,33 +33,12 @@ export class StaticKey {
   }
 }
 
-/** Parses the PEM-like text of `openvpn --genkey secret`. Throws ConfigError naming the problem. */
+/** Parses the text of `openvpn --genkey secret` (the shared parser; ConfigError naming the problem). */
 export function parseStaticKey(text: string): StaticKey {
-  const start = text.indexOf(BEGIN);
-  const end = text.indexOf(END);
-  if (start < 0 || end < start) {
-    throw new ConfigError(
-      'staticKey',
-      `no "${BEGIN}" ... "${END}" block found; use a file from openvpn --genkey secret`,
-    );
-  }
-  const hex = text.slice(start + BEGIN.length, end).replace(/\s+/g, '');
-  if (!/^[0-9a-fA-F]*$/.test(hex)) {
-    throw new ConfigError('staticKey', 'static key body contains non-hex characters');
-  }
-  if (hex.length !== STATIC_KEY_SIZE * 2) {
-    throw new ConfigError(
-      'staticKey',
-      `static key body has ${hex.length / 2} bytes, expected ${STATIC_KEY_SIZE}`,
-    );
-  }
-  return new StaticKey(Buffer.from(hex, 'hex'));
+  return new StaticKey(Buffer.from(parseKeyBlock(text)));
 }
 
 /** Formats a key the way openvpn writes it (16 bytes of hex per line). */
 export function formatStaticKey(key: StaticKey): string {
-  const hex = key.bytes.toString('hex');
-  const lines: string[] = [];
-  for (let i = 0; i < hex.length; i += 32) lines.push(hex.slice(i, i + 32));
-  return `#\n# 2048 bit OpenVPN static key\n#\n${BEGIN}\n${lines.join('\n')}\n${END}\n`;
+  return formatKeyBlock(key.bytes);
 }

@@ -89,7 +89,7 @@ test('static key parser: openvpn --genkey format, comments ignored, bad bodies r
   assert.deepEqual(parseStaticKey(`# note\n${text}\ntrailing junk`).bytes, key.bytes);
   assert.throws(() => parseStaticKey('nothing here'), /BEGIN OpenVPN Static key V1/);
   assert.throws(() => parseStaticKey(text.replace(/[0-9a-f]{2}\n-----END/, '\n-----END')), /255 bytes/);
-  assert.throws(() => parseStaticKey(text.replace(/[0-9a-f]\n/, 'z\n')), /non-hex/);
+  assert.throws(() => parseStaticKey(text.replace(/[0-9a-f]\n/, 'z\n')), /hex/);
 });
 
 test('none: the plain packet is the wire packet', () => {
