@@ -102,7 +102,7 @@ async function runOne(
     console.log(
       `- ${c.label}: tcp1 ${show(f.tcp1Gbps, 2)} Gbit/s, tcp4 ${show(f.tcp4Gbps, 2)} Gbit/s, ` +
         `udp ${show(f.udpPps === null ? null : f.udpPps / 1000, 0)} kpps (loss ${show(f.udpLossPct, 1)}%), ` +
-        `rtt ${show(f.rttMs, 3)} ms (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
+        `rtt ${show(f.rttColdMs, 3)} ms fresh, ${show(f.rttMs, 3)} ms after load (${((Date.now() - t0) / 1000).toFixed(0)} s)`,
     );
     for (const e of f.errors) console.log(`    error: ${e}`);
     return { label: c.label, figures: f, note: f.errors.join('; ') };
@@ -182,7 +182,7 @@ async function main(): Promise<number> {
       ...machineInfo(root()).map((l) => `- ${l}`),
       `- setup: two namespaces + veth (MTU 1500); every tunnel MTU ${TUNNEL_MTU}, UDP transport; ` +
         `ovpn-ts and OpenVPN AES-256-GCM, wireguard-go ChaCha20-Poly1305; iperf3 TCP ${seconds} s (first second omitted), ` +
-        `UDP 100-byte datagrams unlimited rate 5 s, ping 20 × 0.05 s`,
+        `UDP 100-byte datagrams unlimited rate 5 s, ping 20 × 0.05 s before and after the load`,
       '',
       table(cols),
       ...cols.filter((c) => c.note !== '').map((c) => `\n${c.label}: ${c.note}`),

@@ -26,7 +26,8 @@ const ROWS: Row[] = [
     digits: 0,
   },
   { name: 'UDP 100 B loss (%)', value: (f) => f.udpLossPct, digits: 1 },
-  { name: 'ping RTT avg (ms)', value: (f) => f.rttMs, digits: 3 },
+  { name: 'ping RTT avg, fresh tunnel (ms)', value: (f) => f.rttColdMs, digits: 3 },
+  { name: 'ping RTT avg, after the load (ms)', value: (f) => f.rttMs, digits: 3 },
   { name: 'TCP 1 stream retransmits', value: (f) => f.tcp1Retrans, digits: 0 },
   { name: 'tunnel CPU s per Gbit (TCP 1)', value: (f) => f.tcp1CpuPerGbit, digits: 2 },
 ];
