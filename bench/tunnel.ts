@@ -17,6 +17,8 @@
 //   --profile DIR            ovpn-ts only: TCP 1 stream with --cpu-prof on both peers; prints the
 //                            self-time summary of each profile (bench/lib/cpuprofile.ts)
 //   --adapter JSON           NetAdapterOptions overrides for the ovpn-ts peers (tuning trials)
+//   --peer cli               run ovpn-ts as the shipped `ovpn-ts up` CLI instead of
+//                            bench/lib/ovpn-peer.ts (same engine defaults; --adapter is ignored)
 //   --no-write               do not touch docs/benchmarks.md
 import {
   existsSync,
@@ -52,6 +54,7 @@ const { values: opt } = parseArgs({
     profile: { type: 'string' },
     adapter: { type: 'string', default: '' },
     'no-write': { type: 'boolean', default: false },
+    peer: { type: 'string', default: 'bench' },
   },
 });
 
@@ -160,6 +163,7 @@ async function main(): Promise<number> {
       dir,
       nodeArgs: profDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir],
       adapterJson: opt.adapter,
+      peer: opt.peer === 'cli' ? 'cli' : 'bench',
     };
     const m = {
       clientNs: topo.a.ns,

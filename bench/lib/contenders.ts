@@ -34,6 +34,8 @@ export interface BenchContext {
   adapterJson: string;
   /** More ovpn-peer.ts options (e.g. ['--gso', 'off']). */
   peerArgs?: string[];
+  /** 'cli': run ovpn-ts as `ovpn-ts up` (the shipped CLI, engine defaults, no knobs). */
+  peer?: 'bench' | 'cli';
 }
 
 export interface Running {
@@ -58,6 +60,10 @@ const here = fileURLToPath(import.meta.url);
 const peerCmd = here.endsWith('.js')
   ? [here.replace(/contenders\.js$/, 'ovpn-peer.js')]
   : ['--import', 'tsx', here.replace(/contenders\.ts$/, 'ovpn-peer.ts')];
+/** `ovpn-ts up` (src/cli/main), compiled or through tsx. */
+const cliCmd = here.endsWith('.js')
+  ? [fileURLToPath(new URL('../../src/cli/main.js', import.meta.url))]
+  : ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))];
 
 async function stopAll(procs: NsProcess[]): Promise<void> {
   await Promise.all(procs.map((p) => p.kill(3000).catch(() => undefined)));
@@ -85,7 +91,16 @@ const ovpnTs: Contender = {
     const key = join(ctx.dir, 'ovpn-ts.key');
     writeFileSync(key, generateStaticKey(), { mode: 0o600 });
     const { a, b } = ctx.topo;
-    const peer = (ns: string, me: string, other: string, n: number): NsProcess =>
+    const cli = (ns: string, me: string, other: string, n: number): NsProcess =>
+      spawnIn(ns, process.execPath, [
+        ...ctx.nodeArgs,
+        ...cliCmd,
+        ...['up', '--key', key, '--cipher', 'AES-256-GCM', '--direction', String(n - 1)],
+        ...['--local', `${me}:1194`, '--remote', `${other}:1194`, '--dev', 'ovtb-ts'],
+        ...['--ifconfig', `10.77.0.${n}/24`, '--mtu', String(TUNNEL_MTU), '--keepalive', '0,0', '--quiet'],
+        ...['--control-socket', join(ctx.dir, `ovpn-ts-${n}.sock`)],
+      ]);
+    const bench = (ns: string, me: string, other: string, n: number): NsProcess =>
       spawnIn(ns, process.execPath, [
         ...ctx.nodeArgs,
         ...peerCmd,
@@ -94,9 +109,11 @@ const ovpnTs: Contender = {
         ...(ctx.adapterJson ? ['--adapter', ctx.adapterJson] : []),
         ...(ctx.peerArgs ?? []),
       ]);
+    const peer = (ns: string, me: string, other: string, n: number): NsProcess =>
+      ctx.peer === 'cli' ? cli(ns, me, other, n) : bench(ns, me, other, n);
     const procs = [peer(a.ns, a.ipv4, b.ipv4, 1), peer(b.ns, b.ipv4, a.ipv4, 2)];
     try {
-      for (const p of procs) await p.waitForOutput(/^(READY|FAILED) /m, 15_000);
+      for (const p of procs) await p.waitForOutput(/^(ovpn-ts: )?(READY|FAILED) /m, 15_000);
       const failed = procs.find((p) => /^FAILED /m.test(p.stdout()));
       if (failed) throw new Error(`ovpn-ts peer failed:\n${failed.stdout().slice(-1500)}`);
     } catch (e) {
