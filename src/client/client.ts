@@ -24,6 +24,7 @@
 // Ownership: the client owns the ControlSession and the engine's peer (newPeer..delPeer); the
 // caller owns the engine and the TUN device. Key material never reaches the log.
 
+import { createHash } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { isIP, isIPv6 } from 'node:net';
 import type { AddressFamily, ClientOptions, Connection } from '../config/options.js';
@@ -569,6 +570,15 @@ export class OpenVpnClient {
     const block = s.deriveKeyBlock(keyId, att.method);
     const k = splitKeyBlock(block, att.cipher as string, 'client');
     block.fill(0);
+    // At verb 7 (where OpenVPN prints the keys themselves) show SHA-256 fingerprints, so a
+    // derivation can be checked against the peer's log without ever logging key material.
+    if (this.p.verb >= 7) {
+      const fp = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 16);
+      this.log(
+        7,
+        `Data Channel key_id ${keyId}: encrypt key sha256:${fp(k.encrypt.cipherKey)}, decrypt key sha256:${fp(k.decrypt.cipherKey)}`,
+      );
+    }
     try {
       await this.o.api.call('newKey', {
         cipher: k.cipher as 'AES-256-GCM',
