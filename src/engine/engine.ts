@@ -208,7 +208,9 @@ export class Engine implements ControlTarget {
     const slabId = this.adapter.registerSlab(t.rxSlab);
     this.transports.push(t);
     this.slabIds.push(slabId);
-    this.rx.reserve(t.rxSlotCount);
+    // One entry per datagram held: a slot holds one datagram, or several with UDP GRO (segments
+    // of one super-datagram share a slot), so size by slab bytes too (segments >= 256 bytes).
+    this.rx.reserve(Math.max(t.rxSlotCount, Math.ceil(t.rxSlab.length / 256)));
     t.onReceive((batch) => this.rx.onReceive(t, index, slabId, batch));
     t.onSendComplete((tokens, count, status) => this.tx.complete(tokens, count, status));
     t.onWritable(() => this.tx.notify());

@@ -49,14 +49,13 @@ export class RxPath {
   private pendCount = 0;
   private pendHandle = new Uint32Array(0);
   private pendSlab = new Uint16Array(0);
-  private pendBase = new Uint32Array(0);
-  private pendOff = new Uint32Array(0);
+  /** Byte address of the plaintext in its slab (the fragment's virtual address). */
+  private pendAddr = new Uint32Array(0);
   private pendLen = new Uint32Array(0);
   private pendL3 = new Uint8Array(0);
   private pendL3Len = new Uint16Array(0);
   private pendL4 = new Uint8Array(0);
   private pendL4Len = new Uint8Array(0);
-  private pendSlotSize = new Uint32Array(0);
   // One AEAD run under construction.
   private readonly nonces = new Uint8Array(12 * RX_BATCH_MAX);
   private readonly desc = new Uint32Array(5 * RX_BATCH_MAX);
@@ -88,25 +87,23 @@ export class RxPath {
     this.armed = false;
   }
 
-  /** Size the pending ring for the transports in use (at least `slots`). */
-  reserve(slots: number): void {
-    if (slots <= this.pendCap) return;
+  /** Size the pending ring for `entries` datagrams held at once. */
+  reserve(entries: number): void {
+    if (entries <= this.pendCap) return;
     const old = this.snapshotPending();
-    const cap = slots;
+    const cap = entries;
     this.pendCap = cap;
     this.pendHandle = new Uint32Array(cap);
     this.pendSlab = new Uint16Array(cap);
-    this.pendBase = new Uint32Array(cap);
-    this.pendOff = new Uint32Array(cap);
+    this.pendAddr = new Uint32Array(cap);
     this.pendLen = new Uint32Array(cap);
     this.pendL3 = new Uint8Array(cap);
     this.pendL3Len = new Uint16Array(cap);
     this.pendL4 = new Uint8Array(cap);
     this.pendL4Len = new Uint8Array(cap);
-    this.pendSlotSize = new Uint32Array(cap);
     this.pendHead = 0;
     this.pendCount = 0;
-    for (const e of old) this.push(e[0]!, e[1]!, e[2]!, e[3]!, e[4]!, e[5]!, e[6]!, e[7]!, e[8]!, e[9]!);
+    for (const e of old) this.push(e[0]!, e[1]!, e[2]!, e[3]!, e[4]!, e[5]!, e[6]!, e[7]!);
   }
 
   get pending(): number {
@@ -267,21 +264,8 @@ export class RxPath {
       this.dropSlot(slot, DropReason.rxNoBuffer, peer);
       return;
     }
-    const size = t.rxSlotSize;
-    const base = slot * size;
     const handle = (this.tIndex << HANDLE_SLOT_BITS) | slot;
-    this.push(
-      handle,
-      this.tSlabId,
-      base,
-      off - base,
-      len,
-      info.l3Type,
-      info.l3HeaderLen,
-      info.l4Type,
-      info.l4HeaderLen,
-      size,
-    );
+    this.push(handle, this.tSlabId, off, len, info.l3Type, info.l3HeaderLen, info.l4Type, info.l4HeaderLen);
     peer.counters.vpnRxBytes += len;
     peer.counters.rxPackets++;
     this.core.counters.stats.receivedDataPackets++;
@@ -290,26 +274,22 @@ export class RxPath {
   private push(
     handle: number,
     slabId: number,
-    base: number,
-    offset: number,
+    addr: number,
     len: number,
     l3: number,
     l3Len: number,
     l4: number,
     l4Len: number,
-    slotSize: number,
   ): void {
     const w = (this.pendHead + this.pendCount) % this.pendCap;
     this.pendHandle[w] = handle;
     this.pendSlab[w] = slabId;
-    this.pendBase[w] = base;
-    this.pendOff[w] = offset;
+    this.pendAddr[w] = addr;
     this.pendLen[w] = len;
     this.pendL3[w] = l3;
     this.pendL3Len[w] = l3Len;
     this.pendL4[w] = l4;
     this.pendL4Len[w] = l4Len;
-    this.pendSlotSize[w] = slotSize;
     this.pendCount++;
   }
 
@@ -332,9 +312,11 @@ export class RxPath {
       const h = this.pendHead;
       const i = pi.get();
       const j = fi.get();
-      va.set(j, this.pendSlab[h]!, this.pendBase[h]!);
-      f.capacity[j] = this.pendSlotSize[h]!;
-      f.offset[j] = this.pendOff[h]!;
+      // The fragment is exactly the plaintext: a receive slot may hold several datagrams (GRO)
+      // at offsets beyond what the 10-bit Offset field can express.
+      va.set(j, this.pendSlab[h]!, this.pendAddr[h]!);
+      f.capacity[j] = this.pendLen[h]!;
+      f.offset[j] = 0;
       f.validLength[j] = this.pendLen[h]!;
       rc.handle[j] = this.pendHandle[h]!;
       p.fragmentIndex[i] = j;
@@ -391,14 +373,12 @@ export class RxPath {
       out.push([
         this.pendHandle[h]!,
         this.pendSlab[h]!,
-        this.pendBase[h]!,
-        this.pendOff[h]!,
+        this.pendAddr[h]!,
         this.pendLen[h]!,
         this.pendL3[h]!,
         this.pendL3Len[h]!,
         this.pendL4[h]!,
         this.pendL4Len[h]!,
-        this.pendSlotSize[h]!,
       ]);
     }
     return out;
