@@ -505,7 +505,11 @@ export class OpenVpnClient {
     att.method = pushed.keyDerivation === 'tls-ekm' || pushed.protocolFlags?.tlsEkm === true ? 'ekm' : 'prf';
     att.peerId = pushed.peerId;
     att.ccExit = pushed.protocolFlags?.ccExit === true;
-    if (pushed.authToken !== undefined) this.authToken = pushed.authToken;
+    if (pushed.authToken !== undefined) {
+      // The token replaces the password from now on: reconnects and renegotiations alike.
+      this.authToken = pushed.authToken;
+      (att.session as ControlSession).setCredentials(this.creds?.username, pushed.authToken);
+    }
     await this.installKey(att, 0, 'primary');
     const ping = pushed.ping ?? this.p.ping;
     const pingRestart = pushed.pingRestart ?? (this.p.pingRestart || this.p.pingExit);

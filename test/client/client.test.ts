@@ -327,3 +327,28 @@ test('an unreachable first remote: server-poll-timeout, then the next remote con
     await r.close();
   }
 });
+
+test('auth-token: the pushed token replaces the password for renegotiations', async () => {
+  const r = await rig({
+    push: [...PUSH, 'auth-token SESS-1234'],
+    extra: ['<auth-user-pass>', 'alice', 's3cret', '</auth-user-pass>'],
+  });
+  try {
+    r.client.start();
+    await until(() => r.client.state === 'connected', 'connected', r);
+    r.client.renegotiate();
+    await until(() => r.events.some((e) => e.type === 'key-installed' && e.keyId === 1), 'key 1', r);
+    const seen = (r.server.mini?.events ?? []).flatMap((e) =>
+      e.type === 'key-ready' && e.credentials
+        ? [[e.keyId, e.credentials.username, e.credentials.password]]
+        : [],
+    );
+    assert.deepEqual(seen, [
+      [0, 'alice', 's3cret'],
+      [1, 'alice', 'SESS-1234'],
+    ]);
+    assert.ok(!r.logs.some((l) => l.includes('SESS-1234') || l.includes('s3cret')), 'no secret in the log');
+  } finally {
+    await r.close();
+  }
+});

@@ -59,7 +59,14 @@ import { type ControlWrap, TlsCryptWrap } from './wrap.js';
 export type ControlEvent =
   | { type: 'tls-secure'; keyId: number; protocol: string | null; peerSubject: string | undefined }
   /** key-method-2 done both ways: data keys for keyId can be derived. */
-  | { type: 'key-ready'; keyId: number; peerInfo: string; peerOptions: string }
+  | {
+      type: 'key-ready';
+      keyId: number;
+      peerInfo: string;
+      peerOptions: string;
+      /** Server role: the client's credentials from its key-method-2 (for authentication). */
+      credentials?: { username: string; password: string };
+    }
   | { type: 'renegotiation'; keyId: number; initiator: 'local' | 'peer' }
   /** Client: all parts of the PUSH_REPLY, options in order (typed parsing lives in src/config/push.ts). */
   | { type: 'push-reply'; options: string[] }
@@ -485,6 +492,15 @@ export class ControlSession {
     return this.keyStates().find((k) => k.phase === 'active');
   }
 
+  /**
+   * Credentials for the key-method-2 messages of later key states (renegotiations): a pushed
+   * auth-token replaces the password, as OpenVPN does.
+   */
+  setCredentials(username: string | undefined, password: string | undefined): void {
+    this.o.username = username;
+    this.o.password = password;
+  }
+
   private clientKm2(): KeyMethod2Message {
     return {
       preMaster: this.o.random(PRE_MASTER_SIZE),
@@ -527,6 +543,9 @@ export class ControlSession {
         keyId: ks.keyId,
         peerInfo: peer.peerInfo,
         peerOptions: peer.options,
+        ...(this.role === 'server'
+          ? { credentials: { username: peer.username, password: peer.password } }
+          : {}),
       });
       if (this.role === 'client' && ks.keyId === 0) {
         this.pushWanted = true;
