@@ -4,7 +4,7 @@
 // without having its text (profiles parsed without a file reader).
 
 import { readFileSync } from 'node:fs';
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import type { ClientOptions, Connection, Material, TlsVersion, TlsWrap } from '../config/options.js';
 import { DEFAULT_IV_PROTO, buildOptionsString, buildPeerInfo } from '../protocol/control/key-method2.js';
 import { parseStaticKey } from '../protocol/control/static-key.js';
@@ -85,6 +85,7 @@ export function buildTlsConfig(o: ClientOptions, warn: (msg: string) => void): T
   if (t.remoteCertEku !== undefined || t.remoteCertKu !== undefined) {
     warn('remote-cert-eku / remote-cert-ku are not checked by ovpn-ts (remote-cert-tls is)');
   }
+  checkTlsMaterial(secure);
   return {
     secure,
     minVersion: t.versionMin.orHighest ? 'TLSv1.3' : NODE_TLS[t.versionMin.version],
@@ -94,6 +95,28 @@ export function buildTlsConfig(o: ClientOptions, warn: (msg: string) => void): T
       ...(t.verifyX509Name !== undefined ? { verifyX509Name: t.verifyX509Name } : {}),
     },
   };
+}
+
+/**
+ * Load the TLS material once, now: a wrong passphrase or a key that does not match its
+ * certificate fails at start with the option to fix, instead of stalling the handshake later.
+ */
+function checkTlsMaterial(secure: tls.SecureContextOptions): void {
+  try {
+    tls.createSecureContext(secure);
+  } catch (e) {
+    const msg = (e as Error).message;
+    let why = `${msg} (check ca, cert and key)`;
+    if (/bad decrypt|bad password|interrupted or cancelled|PEM_read_bio|unable to load key/i.test(msg)) {
+      why =
+        secure.passphrase === undefined
+          ? "key: the private key is encrypted: give its passphrase with 'askpass FILE'"
+          : 'key: cannot decrypt the private key with the askpass passphrase: wrong passphrase (check the askpass file)';
+    } else if (/key values mismatch/i.test(msg)) {
+      why = 'cert/key: the private key does not belong to the certificate (check the cert and key options)';
+    }
+    throw new ClientError(ClientErrorCode.CONFIG, why, { cause: e });
+  }
 }
 
 /** A new wrap for one session (each carries its own packet-id and replay state). */

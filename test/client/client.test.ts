@@ -352,3 +352,43 @@ test('auth-token: the pushed token replaces the password for renegotiations', as
     await r.close();
   }
 });
+
+test('encrypted private key with askpass: connects; a wrong passphrase fails with a clear message', async () => {
+  const pki = await labPki();
+  const { execFileSync } = await import('node:child_process');
+  const { writeFileSync } = await import('node:fs');
+  const tag = randomBytes(4).toString('hex');
+  const encKey = `${pki.dir}/client-enc-${tag}.key`;
+  execFileSync('openssl', [
+    'pkey',
+    '-in',
+    pki.client.key,
+    '-aes256',
+    '-passout',
+    'pass:hunter2',
+    '-out',
+    encKey,
+  ]);
+  for (const [pass, ok] of [
+    ['hunter2', true],
+    ['wrong', false],
+  ] as const) {
+    const passFile = `${pki.dir}/askpass-${tag}-${pass}`;
+    writeFileSync(passFile, `${pass}\n`);
+    if (!ok) {
+      // Checked when the profile is loaded: a clear error at once, not a stalled handshake.
+      await assert.rejects(rig({ extra: [`key ${encKey}`, `askpass ${passFile}`] }), (e: Error) => {
+        assert.match(e.message, /wrong passphrase \(check the askpass file\)/);
+        return true;
+      });
+      continue;
+    }
+    const r = await rig({ extra: [`key ${encKey}`, `askpass ${passFile}`] });
+    try {
+      r.client.start();
+      await until(() => r.client.state === 'connected', 'connected with the encrypted key', r);
+    } finally {
+      await r.close();
+    }
+  }
+});
