@@ -104,13 +104,21 @@ async function rig(opts: {
   );
   const net = new RecordingNet();
   const logs: string[] = [];
-  const client = new OpenVpnClient({
-    profile: options,
-    api: engine.api,
-    net,
-    log: (l) => logs.push(l),
-    occExit: () => engine.sendExitNotify(),
-  });
+  let client: OpenVpnClient;
+  try {
+    client = new OpenVpnClient({
+      profile: options,
+      api: engine.api,
+      net,
+      log: (l) => logs.push(l),
+      occExit: () => engine.sendExitNotify(),
+    });
+  } catch (e) {
+    // A profile the client refuses: nothing may stay open, or the test file never exits.
+    await engine.close();
+    await server.close();
+    throw e;
+  }
   const events: ClientEvent[] = [];
   client.on((e) => events.push(e));
   return {
