@@ -19,5 +19,17 @@ if (files.length === 0) {
   console.error('run-tests: no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--test', ...files], { stdio: 'inherit' });
+// Bounds, so a stuck test fails the run instead of holding CI: 5 min per test, and 40 min for the
+// whole run (a file whose tests pass but that never exits, a leaked socket or timer, ends there).
+const RUN_LIMIT_MS = 40 * 60_000;
+const r = spawnSync(process.execPath, ['--test', '--test-timeout=300000', ...files], {
+  stdio: 'inherit',
+  timeout: RUN_LIMIT_MS,
+  killSignal: 'SIGKILL',
+});
+if (r.error !== undefined && r.signal === 'SIGKILL') {
+  console.error(
+    `run-tests: not finished after ${RUN_LIMIT_MS / 60_000} min; killed (a test file did not exit)`,
+  );
+}
 process.exit(r.status ?? 1);
