@@ -7,6 +7,7 @@
         "native/common.c",
         "native/aead.c",
         "native/tun.c",
+        "native/tun_offload.c",
         "native/udp.c",
         "native/udp_setup.c",
         "native/poll.c"

@@ -66,6 +66,7 @@ int set_fn(napi_env env, napi_value obj, const char *name, napi_callback cb, voi
 /* Module initialisers: each fills `obj` with its functions. */
 int init_aead(napi_env env, napi_value obj);
 int init_tun(napi_env env, napi_value obj);
+int init_tun_offload(napi_env env, napi_value obj); /* readBatchGso, writeBatchGro, ... (tun_offload.c) */
 int init_udp(napi_env env, napi_value obj, ovpn_instance *inst);
 int init_udp_setup(napi_env env, napi_value obj); /* socket, bind, connect, ... (udp_setup.c) */
 int init_poll(napi_env env, napi_value obj);

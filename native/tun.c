@@ -188,7 +188,7 @@ int init_tun(napi_env env, napi_value obj) {
       set_fn(env, obj, "setVnetHdrSize", tun_set_vnet_hdr_size, NULL) < 0 ||
       set_fn(env, obj, "setMtu", tun_set_mtu, NULL) < 0 || set_fn(env, obj, "setUp", tun_set_up, NULL) < 0 ||
       set_fn(env, obj, "close", fd_close, NULL) < 0 || set_fn(env, obj, "readBatch", tun_read_batch, NULL) < 0 ||
-      set_fn(env, obj, "writeBatch", tun_write_batch, NULL) < 0)
+      set_fn(env, obj, "writeBatch", tun_write_batch, NULL) < 0 || init_tun_offload(env, obj) < 0)
     return -1;
   return 0;
 }

@@ -76,7 +76,83 @@ export interface NativeTun {
   ): number;
   /** Writes frames slab[offsets[i] .. +lengths[i]) until EAGAIN; returns count written or -errno. */
   writeBatch(fd: number, slab: Uint8Array, offsets: Uint32Array, lengths: Uint32Array, n: number): number;
+  /**
+   * For a vnetHdr fd with TSO on (tun_offload.c): reads frames into the slots, cutting TCP
+   * super-segments into MSS packets and filling pending checksums. Segments beyond `max` wait in
+   * `carry` (TUN_GSO_CARRY_BYTES) for the next call; `state` (TUN_GSO_STATE_WORDS) keeps them and
+   * the counters (GsoState). A frame larger than its slot gets length 0. Returns the slots filled,
+   * or -errno / 0 (EAGAIN) before the first.
+   */
+  readBatchGso(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Uint32Array,
+    capacities: Uint32Array,
+    lengths: Uint32Array,
+    max: number,
+    carry: Uint8Array,
+    state: Uint32Array,
+  ): number;
+  /** readBatchGso's cutting fed one frame (virtio header + packet) from memory: for tests. */
+  segmentFrame(
+    frame: Uint8Array,
+    slab: Uint8Array,
+    offsets: Uint32Array,
+    capacities: Uint32Array,
+    lengths: Uint32Array,
+    max: number,
+    carry: Uint8Array,
+    state: Uint32Array,
+  ): number;
+  /**
+   * For a vnetHdr fd: writes the packets, merging consecutive TCP segments of a flow into one
+   * GSO frame. Every packet ends up written, dropped or failed in `counters` (GroCounter, reset
+   * per call); throws only when the fd is unusable.
+   */
+  writeBatchGro(
+    fd: number,
+    slab: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    n: number,
+    counters: Uint32Array,
+  ): void;
+  /** What writeBatchGro would write, as frames (virtio header + packet) end to end in `out`. */
+  coalesce(
+    slab: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Uint32Array,
+    n: number,
+    counters: Uint32Array,
+    out: Uint8Array,
+    outLengths: Uint32Array,
+  ): number;
 }
+
+/** Size of readBatchGso's carry: a virtio header and two maximal frames. */
+export const TUN_GSO_CARRY_BYTES = 10 + 2 * 65535;
+/** Words of readBatchGso's state (see tun_offload.c). */
+export const GsoState = {
+  LEN: 0,
+  NEXT: 1,
+  HDR: 2,
+  DROPPED: 3,
+  SUPER: 4,
+  SEGMENTS: 5,
+  TRUNCATED: 6,
+  WORDS: 7,
+} as const;
+/** Words of writeBatchGro's counters. */
+export const GroCounter = {
+  PACKETS: 0,
+  BYTES: 1,
+  DROPS: 2,
+  ERRORS: 3,
+  MERGED_WRITES: 4,
+  MERGED_PACKETS: 5,
+  BAD_CSUM: 6,
+  WORDS: 7,
+} as const;
 
 export interface UdpSocketOptions {
   reusePort?: boolean;
