@@ -4,12 +4,13 @@
 //       frame -> a dgram socket receives the 4 valid ones; the bad one is counted, not thrown.
 //   Tx: a datagram sent through the extra route is read into offered buffers; a 1000-byte datagram read
 //       into 100-byte buffers is reported truncated and posted as length 0.
+// Argument `no-offload`: the device without virtio-net headers (the default has them).
 // Prints "RESULT <json>" and exits 0, or the error and exits 1. Bounded: 5 s.
 import { createSocket } from 'node:dgram';
 import { writeFileSync } from 'node:fs';
-import { RxDelivery, TxOffer } from '../../../src/os/host.js';
-import type { HostQueueHandle } from '../../../src/os/host.js';
+import { TxOffer } from '../../../src/os/host.js';
 import { TunHost } from '../../../src/os/linux/tun-host.js';
+import { delivery, handle } from './tun-packets.js';
 
 /** IPv4 + UDP (checksum 0) 10.201.0.2:7000 -> 10.201.0.1:7001 carrying `text`. */
 function udp4(text: string): Uint8Array {
@@ -33,41 +34,18 @@ function udp4(text: string): Uint8Array {
   return p;
 }
 
-/** Packets as fragment lists: [slabIndex, bytes][] each; returns the delivery. */
-function delivery(slabs: Uint8Array[], packets: [number, Uint8Array][][]): RxDelivery {
-  const b = new RxDelivery(16, 32);
-  const used = slabs.map(() => 0);
-  let f = 0;
-  packets.forEach((frags, p) => {
-    b.firstFragment[p] = f;
-    b.fragmentCount[p] = frags.length;
-    b.length[p] = frags.reduce((n, [, x]) => n + x.length, 0);
-    for (const [s, bytes] of frags) {
-      slabs[s]!.set(bytes, used[s]!);
-      b.fragSlab[f] = s;
-      b.fragOffset[f] = used[s]!;
-      b.fragLength[f++] = bytes.length;
-      used[s]! += bytes.length + 7;
-    }
-  });
-  b.count = packets.length;
-  b.fragmentTotal = f;
-  b.slabs = slabs;
-  return b;
-}
-
-const handle = (direction: 'tx' | 'rx'): HostQueueHandle => ({
-  direction,
-  queueId: 0,
-  notify: () => undefined,
-  returnRxBuffers: () => undefined,
-});
-
 async function main(): Promise<void> {
   // No IPv6 on new links in this (test-owned) namespace: no router solicitations or MLD reports
   // appear in the reads, so the Tx checks see only the datagrams sent here.
   writeFileSync('/proc/sys/net/ipv6/conf/default/disable_ipv6', '1');
-  const host = TunHost.open({ name: 'ovth%d', mtu: 1400, ipv4: '10.201.0.1/24', routes: ['10.202.0.0/16'] });
+  const offload = process.argv[2] !== 'no-offload';
+  const host = TunHost.open({
+    name: 'ovth%d',
+    mtu: 1400,
+    ipv4: '10.201.0.1/24',
+    routes: ['10.202.0.0/16'],
+    offload,
+  });
   const sock = createSocket('udp4');
   await new Promise<void>((r) => sock.bind(7001, '10.201.0.1', () => r()));
   const got: string[] = [];

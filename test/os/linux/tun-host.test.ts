@@ -10,6 +10,10 @@ import { createTopology, skipUnless, spawnIn } from '../../util/netns.js';
 
 const here = fileURLToPath(import.meta.url);
 const compiled = here.replace(/tun-host\.test\.(ts|js)$/, 'tun-host-helper.js');
+const offloadHelperCmd =
+  here.endsWith('.js') && existsSync(compiled)
+    ? [compiled.replace(/tun-host-helper\.js$/, 'tun-offload-helper.js')]
+    : ['--import', 'tsx', here.replace(/tun-host\.test\.ts$/, 'tun-offload-helper.ts')];
 const helperCmd =
   here.endsWith('.js') && existsSync(compiled)
     ? [compiled]
@@ -65,33 +69,62 @@ describe('TunHost on a real TUN', { skip }, () => {
     }
   });
 
-  it('writes grouped and gathered packets, counts a bad one, reads into the offer, flags truncation', async () => {
-    const topo = await createTopology({ prefix: 'tunhost' });
+  for (const mode of ['offload', 'no-offload'])
+    it(`${mode}: writes grouped and gathered packets, counts a bad one, reads into the offer, flags truncation`, async () => {
+      const topo = await createTopology({ prefix: 'tunhost' });
+      try {
+        const proc = spawnIn(topo.a.ns, process.execPath, [...helperCmd, mode]);
+        const code = await proc.waitForExit(15_000);
+        assert.equal(code, 0, `helper failed:\n${proc.stderr()}\n${proc.stdout()}`);
+        const m = /^RESULT (.*)$/m.exec(proc.stdout());
+        assert.ok(m, proc.stdout());
+        const r = JSON.parse(m[1]!) as {
+          name: string;
+          recycled: boolean;
+          got: string[];
+          n1: number;
+          lens1: number[];
+          dst: string;
+          n2: number;
+          lens2: number[];
+          stats: Record<string, number>;
+        };
+        assert.match(r.name, /^ovth\d+$/);
+        assert.equal(r.recycled, true, 'deliverRx returns true: buffers recycle at once');
+        assert.deepEqual(r.got.sort(), ['one', 'split-in-three', 'three', 'two']);
+        assert.equal(r.stats['writeFrames'], 4);
+        assert.equal(r.stats['writeErrors'], 1, 'the non-IP frame is dropped and counted');
+        assert.deepEqual([r.n1, r.lens1, r.dst], [1, [128], '10.202.0.9']);
+        assert.deepEqual([r.n2, r.lens2], [1, [0]], 'a cut-short read is posted as length 0 (Ignore)');
+        assert.equal(r.stats['readTruncated'], 1);
+      } finally {
+        await topo.destroy();
+      }
+    });
+
+  it('offload: a real TCP socket through the TUN; TSO frames read as MTU packets, merged segments accepted', async () => {
+    const topo = await createTopology({ prefix: 'tunoff' });
     try {
-      const proc = spawnIn(topo.a.ns, process.execPath, helperCmd);
-      const code = await proc.waitForExit(15_000);
+      const proc = spawnIn(topo.a.ns, process.execPath, offloadHelperCmd);
+      const code = await proc.waitForExit(20_000);
       assert.equal(code, 0, `helper failed:\n${proc.stderr()}\n${proc.stdout()}`);
       const m = /^RESULT (.*)$/m.exec(proc.stdout());
       assert.ok(m, proc.stdout());
       const r = JSON.parse(m[1]!) as {
-        name: string;
-        recycled: boolean;
-        got: string[];
-        n1: number;
-        lens1: number[];
-        dst: string;
-        n2: number;
-        lens2: number[];
-        stats: Record<string, number>;
+        streamIntact: boolean;
+        tso: { frames: number; segments: number };
+        downIntact: boolean;
+        gro: { writes: number; packets: number };
+        problems: string[];
       };
-      assert.match(r.name, /^ovth\d+$/);
-      assert.equal(r.recycled, true, 'deliverRx returns true: buffers recycle at once');
-      assert.deepEqual(r.got.sort(), ['one', 'split-in-three', 'three', 'two']);
-      assert.equal(r.stats['writeFrames'], 4);
-      assert.equal(r.stats['writeErrors'], 1, 'the non-IP frame is dropped and counted');
-      assert.deepEqual([r.n1, r.lens1, r.dst], [1, [128], '10.202.0.9']);
-      assert.deepEqual([r.n2, r.lens2], [1, [0]], 'a cut-short read is posted as length 0 (Ignore)');
-      assert.equal(r.stats['readTruncated'], 1);
+      assert.deepEqual(r.problems, [], 'every packet read has valid checksums, fits the MTU, in sequence');
+      assert.equal(r.streamIntact, true, '200000 bytes sent by the socket arrive whole and in order');
+      assert.ok(
+        r.tso.frames > 0 && r.tso.segments > r.tso.frames,
+        `Linux sent super-segments: ${JSON.stringify(r.tso)}`,
+      );
+      assert.equal(r.downIntact, true, 'the socket reads the 40000 bytes sent as merged segments');
+      assert.ok(r.gro.writes >= 1 && r.gro.packets >= 2, `segments went up merged: ${JSON.stringify(r.gro)}`);
     } finally {
       await topo.destroy();
     }
