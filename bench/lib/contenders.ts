@@ -48,7 +48,7 @@ export interface Running {
 }
 
 export interface Contender {
-  id: 'veth' | 'ovpn-ts' | 'openvpn' | 'wireguard-go';
+  id: 'veth' | 'ovpn-ts' | 'ovpn-ts-plain' | 'openvpn' | 'wireguard-go';
   label: string;
   /** Why it cannot run here (missing binary or addon), or false. */
   unavailable(): string | false;
@@ -131,6 +131,22 @@ const ovpnTs: Contender = {
       },
     };
   },
+};
+
+/**
+ * ovpn-ts with the TUN's virtio-net offloads off (one packet per read and write): the same engine,
+ * side by side, to show what TSO reads and merged GRO writes are worth.
+ */
+const ovpnTsPlain: Contender = {
+  id: 'ovpn-ts-plain',
+  label: 'ovpn-ts, TUN offload off',
+  unavailable: ovpnTs.unavailable,
+  start: (ctx) =>
+    ovpnTs.start({
+      ...ctx,
+      peer: 'bench',
+      peerArgs: [...(ctx.peerArgs ?? []), '--tun-offload', 'off'],
+    }),
 };
 
 /** openvpn 2.6 P2P TLS (openvpn-protocol.md §H): b is the tls-server, a the tls-client. */
@@ -273,4 +289,4 @@ async function waitForSocket(name: string, procs: NsProcess[]): Promise<void> {
   throw new Error(`wireguard-go: no ${path} after 5 s`);
 }
 
-export const CONTENDERS: readonly Contender[] = [veth, ovpnTs, openvpn, wireguardGo];
+export const CONTENDERS: readonly Contender[] = [veth, ovpnTs, ovpnTsPlain, openvpn, wireguardGo];

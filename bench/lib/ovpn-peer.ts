@@ -34,6 +34,7 @@ const { values: a } = parseArgs({
     'rx-slots': { type: 'string' },
     gso: { type: 'string' },
     gro: { type: 'boolean', default: false },
+    'tun-offload': { type: 'string', default: 'on' },
   },
 });
 
@@ -71,7 +72,12 @@ const groFactory: EngineOptions['transportFactory'] = async (req) => {
 
 async function main(): Promise<void> {
   const mtu = Number(a.mtu);
-  const host = TunHost.open({ name: a.dev, mtu, ...(a.tun4 ? { ipv4: a.tun4 } : {}) });
+  const host = TunHost.open({
+    name: a.dev,
+    mtu,
+    offload: a['tun-offload'] !== 'off',
+    ...(a.tun4 ? { ipv4: a.tun4 } : {}),
+  });
   const adapter = a.adapter ? (JSON.parse(a.adapter) as EngineOptions['adapter']) : undefined;
   const engine = await Engine.create({
     host,
