@@ -3,13 +3,14 @@
 //
 // Tx (Linux -> tunnel):
 //   1. The queue goes idle and calls armTx(): start the READABLE watcher (unless see 4).
-//   2. The fd becomes readable: stop the watcher, notify every Tx queue handle.
+//   2. The fd becomes readable: notify every Tx queue handle. The watcher stays on (stopping and
+//      starting a uv_poll costs an ioctl and epoll_ctl calls per packet at low rates).
 //   3. The queue's pass calls pullTx(offer): readBatch reads frames straight into the offered
 //      buffers of the framework's Tx slab (zero copy) until EAGAIN or offer.count.
-//   4. Spin guard: the watcher is level-triggered, so it only runs while somebody will drain the
-//      fd. After a wakeup it stays off until the next pullTx; an armTx with no pullTx since the
-//      wakeup means the queue has no free buffers, and it will pull by itself once the driver
-//      completes packets (that completion notifies it), so re-arming then would spin.
+//   4. Spin guard: the watcher is level-triggered, so a second wakeup with no pullTx since the
+//      first means the queue has no free buffers: the watcher is stopped then. The queue pulls by
+//      itself once the driver completes packets (that completion notifies it), and armTx starts
+//      the watcher again when the queue goes idle with buffers.
 //   5. A truncated read (frame longer than the buffer; the kernel cuts it silently) is posted
 //      as an Ignore packet (length 0) and counted.
 //
@@ -258,7 +259,12 @@ export class TunHost implements OsHost {
   }
 
   private readable(): void {
-    this.stopWatch();
+    if (this.awaitingPull) {
+      // Readable again and nobody pulled since the last wakeup: the queue has no free buffers.
+      // Stop the level-triggered watcher rather than spin; armTx/pullTx start it again.
+      this.stopWatch();
+      return;
+    }
     this.awaitingPull = true;
     this.stats.wakeups++;
     for (let k = 0; k < this.txHandles.length; k++) this.txHandles[k]!.notify();
