@@ -37,6 +37,8 @@ export interface TunnelConfig {
   readonly ifconfig6: Cidr | undefined;
   readonly routes: readonly Cidr[];
   readonly mtu: number;
+  /** TUN TSO/GRO offloads (default: on, unless OVPN_TS_TUN_OFFLOAD=off). */
+  readonly tunOffload?: boolean;
   readonly keepalive: { readonly interval: number; readonly timeout: number };
   readonly peerId: number;
   readonly controlSocket: string;
@@ -60,6 +62,7 @@ export class Tunnel {
       ...(c.ifconfig6 ? { ipv6: cidrText(c.ifconfig6) } : {}),
       routes: c.routes.map(cidrText),
       up: true,
+      ...(c.tunOffload !== undefined ? { offload: c.tunOffload } : {}),
     });
     let engine: Engine | null = null;
     try {

@@ -60,6 +60,7 @@ test('up: valid options parse into the tunnel configuration', (t) => {
     ...goodUp(key),
     ...['--ifconfig-ipv6', 'fd77::1/64', '--route', '10.9.0.0/16', '--route', 'fd09::/48', '--mtu', '1400'],
     ...['--keepalive', '5,30', '--peer-id', '7', '--proto', 'udp', '--control-socket', '/tmp/x.sock', '-q'],
+    ...['--tun-offload', 'off'],
   ]);
   assert.notEqual(o, 'help');
   if (o === 'help') return;
@@ -77,6 +78,7 @@ test('up: valid options parse into the tunnel configuration', (t) => {
   assert.equal(o.peerId, 7);
   assert.equal(o.controlSocket, '/tmp/x.sock');
   assert.equal(o.quiet, true);
+  assert.equal(o.tunOffload, false);
   parseStaticKey(o.keyText);
 });
 
@@ -125,6 +127,7 @@ test('up: each bad option is named, with the fix in the message', (t) => {
     [withOpt(key, '--route', '10.0.0.0/40'), '--route', /0\.\.32/],
     [withOpt(key, '--mtu', '100'), '--mtu', /576\.\.2000/],
     [[...withOpt(key, '--mtu', '1200'), '--ifconfig-ipv6', 'fd77::1/64'], '--mtu', /1280/],
+    [withOpt(key, '--tun-offload', 'maybe'), '--tun-offload', /on|off/],
     [withOpt(key, '--keepalive', '10'), '--keepalive', /INTERVAL,TIMEOUT/],
     [withOpt(key, '--keepalive', '10,15'), '--keepalive', /at least twice/],
     [withOpt(key, '--peer-id', '16777215'), '--peer-id', /0\.\.16777214/],

@@ -43,6 +43,8 @@ function upArgs(dir: string, me: Side, peer: Side, n: 1 | 2, proto: Proto): stri
       '1400',
     ],
     ...['--control-socket', join(dir, `${n}.sock`)],
+    // One end without the TUN offloads: the wire is the same, so mixed ends must interoperate.
+    ...(n === 2 ? ['--tun-offload', 'off'] : []),
   ];
 }
 

@@ -72,6 +72,11 @@ export const upSpec: CommandSpec = {
       help: 'Route NET/LEN through the device (repeatable).',
     },
     mtu: { type: 'string', value: 'N', help: `Device MTU, ${MTU_MIN}..${MTU_MAX} (default 1500).` },
+    'tun-offload': {
+      type: 'string',
+      value: 'on|off',
+      help: 'TCP offloads on the TUN device (TSO reads, merged writes); default on.',
+    },
     keepalive: {
       type: 'string',
       value: 'I,T',
@@ -131,6 +136,9 @@ export function parseUpArgs(argv: readonly string[]): UpOptions | 'help' {
   const routes = strs(values, 'route').map((r) => parseRoute(r));
   const mtu = parseMtu(str(values, 'mtu'), ifconfig6);
   const keepalive = parseKeepalive(str(values, 'keepalive') ?? '10,60');
+  const offloadText = str(values, 'tun-offload');
+  const tunOffload =
+    offloadText === undefined ? undefined : parseChoice('--tun-offload', offloadText, ['on', 'off']) === 'on';
   const peerId = parseIntIn('--peer-id', str(values, 'peer-id') ?? '0', 0, 0xfffffe);
   const controlSocket = str(values, 'control-socket') ?? defaultSocketPath(dev);
   if (controlSocket === '') throw new ConfigError('--control-socket', '--control-socket: give a file path');
@@ -147,6 +155,7 @@ export function parseUpArgs(argv: readonly string[]): UpOptions | 'help' {
     ifconfig6,
     routes,
     mtu,
+    ...(tunOffload !== undefined ? { tunOffload } : {}),
     keepalive,
     peerId,
     controlSocket,

@@ -57,7 +57,8 @@ export interface TunHostOptions {
    * TCP offloads through the virtio-net header (default true): Linux hands us 64 KiB TCP
    * super-segments that the addon cuts into MTU packets (TSO), and received TCP segments of a flow
    * go up as one merged frame (GRO). Same packets on the wire either way, far fewer trips through
-   * the kernel's TCP stack. false: one packet per read and write.
+   * the kernel's TCP stack. false: one packet per read and write. The default can be turned off
+   * for a whole process with OVPN_TS_TUN_OFFLOAD=off.
    */
   offload?: boolean;
 }
@@ -197,7 +198,7 @@ export class TunHost implements OsHost {
         `tun: the native addon is required for TUN (${nativeLoadError()}); build it with \`npm run install\``,
       );
     let dev: { fd: number; name: string };
-    const offload = opts.offload ?? true;
+    const offload = opts.offload ?? process.env['OVPN_TS_TUN_OFFLOAD'] !== 'off';
     try {
       dev = native.tun.open({ ...(opts.name ? { name: opts.name } : {}), vnetHdr: offload });
     } catch (e) {
