@@ -105,6 +105,11 @@ interface Attempt {
   ccExit: boolean;
   connected: boolean;
   keyStartedAt: number;
+  /** Data-channel bytes and packets (both directions) when the current key became primary. */
+  keyUsageAtStart: { bytes: number; pkts: number } | undefined;
+  /** Bumped whenever the primary key changes, so a stats reply from before is ignored. */
+  keyEpoch: number;
+  statsInFlight: boolean;
   renegPending: boolean;
   /** Renegotiated keys that became ready before the push was applied. */
   pendingKeys: number[];
@@ -276,6 +281,9 @@ export class OpenVpnClient {
       ccExit: false,
       connected: false,
       keyStartedAt: now,
+      keyUsageAtStart: undefined,
+      keyEpoch: 0,
+      statsInFlight: false,
       renegPending: false,
       pendingKeys: [],
     };
@@ -350,6 +358,54 @@ export class OpenVpnClient {
       this.log(2, `reneg-sec ${this.p.tls.renegSec.max} reached: renegotiating`);
       this.tryRenegotiate(att);
     }
+    const { renegBytes = 0, renegPkts = 0 } = this.p.tls;
+    if (att.connected && (renegBytes > 0 || renegPkts > 0) && !att.renegPending && !att.statsInFlight)
+      this.checkKeyUsage(att, renegBytes, renegPkts);
+  }
+
+  private keyStarted(att: Attempt): void {
+    att.keyStartedAt = this.clock.now();
+    att.keyUsageAtStart = undefined;
+    att.keyEpoch++;
+  }
+
+  /**
+   * reneg-bytes / reneg-pkts: data-channel bytes and packets, sent plus received, under the current
+   * key (the engine's counters, read every tick); at either limit, renegotiate. The first reading
+   * after a key change is its baseline. 0 means no limit.
+   */
+  private checkKeyUsage(att: Attempt, maxBytes: number, maxPkts: number): void {
+    att.statsInFlight = true;
+    const epoch = att.keyEpoch;
+    this.o.api.call('getStats', {}).then(
+      (s) => {
+        att.statsInFlight = false;
+        if (att !== this.att || !att.connected || att.renegPending || epoch !== att.keyEpoch) return;
+        const now = {
+          bytes: s.tunBytesSent + s.tunBytesReceived,
+          pkts: s.sentDataPackets + s.receivedDataPackets,
+        };
+        const base = att.keyUsageAtStart;
+        if (base === undefined) {
+          att.keyUsageAtStart = now;
+          return;
+        }
+        const bytes = now.bytes - base.bytes;
+        const pkts = now.pkts - base.pkts;
+        const why =
+          maxBytes > 0 && bytes >= maxBytes
+            ? `reneg-bytes ${maxBytes} reached (${bytes} bytes)`
+            : maxPkts > 0 && pkts >= maxPkts
+              ? `reneg-pkts ${maxPkts} reached (${pkts} packets)`
+              : undefined;
+        if (why === undefined) return;
+        this.log(2, `${why}: renegotiating`);
+        this.tryRenegotiate(att);
+      },
+      () => {
+        att.statsInFlight = false;
+      },
+    );
   }
 
   private tryRenegotiate(att: Attempt): void {
@@ -525,7 +581,7 @@ export class OpenVpnClient {
     await this.o.api.call('startVpn', {});
     if (att !== this.att) return;
     att.connected = true;
-    att.keyStartedAt = this.clock.now();
+    this.keyStarted(att);
     this.failures = 0;
     const info: ConnectionInfo = {
       remote: att.remote,
@@ -606,7 +662,7 @@ export class OpenVpnClient {
     }
     await this.installKey(att, keyId, 'secondary');
     await this.o.api.call('swapKeys', {});
-    att.keyStartedAt = this.clock.now();
+    this.keyStarted(att);
     att.renegPending = false;
     this.log(1, `renegotiation done: key_id ${keyId} is now primary, the previous key still decrypts`);
     this.emit({ type: 'key-installed', keyId, renegotiation: true });

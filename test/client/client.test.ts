@@ -400,3 +400,37 @@ test('encrypted private key with askpass: connects; a wrong passphrase fails wit
     }
   }
 });
+
+test('reneg-bytes and reneg-pkts: the client renegotiates once the current key has carried that much', async () => {
+  for (const [option, logged] of [
+    ['reneg-bytes 30000', /reneg-bytes 30000 reached \(\d+ bytes\): renegotiating/],
+    ['reneg-pkts 200', /reneg-pkts 200 reached \(\d+ packets\): renegotiating/],
+  ] as const) {
+    const r = await rig({ extra: [option] });
+    try {
+      r.client.start();
+      await until(() => r.client.state === 'connected', 'connected', r);
+      await exchange(r, 20); // far below either limit
+      await new Promise((res) => setTimeout(res, 500)); // a few ticks: the baseline is taken
+      assert.ok(!r.events.some((e) => e.type === 'key-installed' && e.keyId === 1), `${option}: not yet`);
+      await exchange(r, 300, 30); // 600 packets of ~200 bytes under key 0
+      await until(
+        () => r.events.some((e) => e.type === 'key-installed' && e.keyId === 1),
+        `${option}: key 1`,
+        r,
+      );
+      assert.ok(
+        r.logs.some((l) => logged.test(l)),
+        `${option}: the log says why`,
+      );
+      await exchange(r, 100, 30);
+      assert.equal(
+        r.host.stats.rxBadSeq + r.server.host.stats.rxBadSeq,
+        0,
+        'no packet lost across the change',
+      );
+    } finally {
+      await r.close();
+    }
+  }
+});
