@@ -141,6 +141,13 @@ static void ipv4_fix_csum(uint8_t *ip, uint32_t ihl) {
   memcpy(ip + 10, &c, 2);
 }
 
+/* Header length (IP + TCP) of a TCP packet whose TCP header starts at l4, or 0 if it does not fit. */
+static uint32_t tcp_headers_end(const uint8_t *p, uint32_t l4, uint32_t len) {
+  if (l4 + 20 > len) return 0;
+  uint32_t thl = (uint32_t)(p[l4 + 12] >> 4) * 4;
+  return thl < 20 || l4 + thl > len ? 0 : l4 + thl;
+}
+
 /* ---- read side: segmentation --------------------------------------------------------------- */
 
 typedef struct {
@@ -164,10 +171,8 @@ static int gso_plan_make(const uint8_t *f, uint32_t flen, const vnet_hdr *h, gso
   } else {
     return -1;
   }
-  if (g->l4 + 20 > flen) return -1;
-  uint32_t thl = (uint32_t)(f[g->l4 + 12] >> 4) * 4;
-  if (thl < 20 || g->l4 + thl > flen) return -1;
-  g->hl = g->l4 + thl;
+  g->hl = tcp_headers_end(f, g->l4, flen);
+  if (g->hl == 0) return -1;
   g->mss = h->gso_size;
   g->payload = flen - g->hl;
   g->nseg = g->payload == 0 ? 1 : (g->payload + g->mss - 1) / g->mss;
@@ -497,10 +502,8 @@ static int tcp_parse(const uint8_t *p, uint32_t len, tcp_view *v) {
   } else {
     return -1;
   }
-  if (v->l4 + 20 > len) return -1;
-  uint32_t thl = (uint32_t)(p[v->l4 + 12] >> 4) * 4;
-  if (thl < 20 || v->l4 + thl > len) return -1;
-  v->hl = v->l4 + thl;
+  v->hl = tcp_headers_end(p, v->l4, len);
+  if (v->hl == 0) return -1;
   v->payload = len - v->hl;
   uint8_t fl = p[v->l4 + 13];
   if (v->payload == 0 || (fl & ~TCP_PSH) != TCP_ACK) v->mergeable = 0;

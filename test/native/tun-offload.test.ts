@@ -22,6 +22,14 @@ const PSH = 0x08;
 const FIN = 0x01;
 const CWR = 0x80;
 
+/** A small seeded generator (LCG): random cases that replay the same on every run. */
+function lcg(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+}
+
 interface Seg {
   v6?: boolean;
   src?: number; // last address byte, to make flows
@@ -236,11 +244,7 @@ test('TSO read: hostile virtio headers and frames never throw and never write pa
   const native = requireNative(t);
   if (native === null) return;
   const slots = new Slots(8, 1500);
-  let seed = 12345;
-  const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const rnd = lcg(12345);
   const guard = 0xa5;
   for (let iter = 0; iter < 3000; iter++) {
     slots.slab.fill(guard);
@@ -353,11 +357,7 @@ test('GRO write: one flow of full segments becomes one GSO frame the kernel acce
 test('GRO write: mixed batches keep every packet and each flow its order (differential)', (t) => {
   const native = requireNative(t);
   if (native === null) return;
-  let seed = 99;
-  const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const rnd = lcg(99);
   for (let round = 0; round < 200; round++) {
     const flows = 1 + rnd(12); // more flows than the coalescer keeps open
     const seq = Array.from({ length: flows }, () => rnd(1 << 30));
@@ -427,11 +427,7 @@ test('GRO write: mixed batches keep every packet and each flow its order (differ
 test('GRO write: hostile packets are written as they are, never merged, never read past', (t) => {
   const native = requireNative(t);
   if (native === null) return;
-  let seed = 7;
-  const rnd = (n: number): number => {
-    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-    return seed % n;
-  };
+  const rnd = lcg(7);
   for (let round = 0; round < 500; round++) {
     const pkts: Uint8Array[] = [];
     for (let k = 0; k < 1 + rnd(40); k++) {
