@@ -82,9 +82,6 @@ export function buildTlsConfig(o: ClientOptions, warn: (msg: string) => void): T
   if (t.groups !== undefined) secure.ecdhCurve = t.groups;
   const remoteCertTls = t.remoteCertTls ?? t.nsCertType;
   if (t.nsCertType !== undefined) warn('ns-cert-type is treated as remote-cert-tls (EKU check)');
-  if (t.remoteCertEku !== undefined || t.remoteCertKu !== undefined) {
-    warn('remote-cert-eku / remote-cert-ku are not checked by ovpn-ts (remote-cert-tls is)');
-  }
   checkTlsMaterial(secure);
   return {
     secure,
@@ -93,6 +90,8 @@ export function buildTlsConfig(o: ClientOptions, warn: (msg: string) => void): T
     verify: {
       ...(remoteCertTls !== undefined ? { remoteCertTls } : {}),
       ...(t.verifyX509Name !== undefined ? { verifyX509Name: t.verifyX509Name } : {}),
+      ...(t.remoteCertEku !== undefined ? { remoteCertEku: t.remoteCertEku } : {}),
+      ...(t.remoteCertKu !== undefined ? { remoteCertKu: t.remoteCertKu } : {}),
     },
   };
 }

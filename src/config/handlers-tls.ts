@@ -2,6 +2,7 @@
 // ciphers, user/password authentication and compression framing.
 
 import { OvpnConfigError } from './errors.js';
+import type { SourcePos } from './errors.js';
 import type { ApplyContext, OptionSpec } from './context.js';
 import {
   asText,
@@ -227,6 +228,88 @@ function compress(c: ApplyContext, a: readonly string[], l: ConfigLine): void {
   c.d.compress = { requested, pos: l.pos };
 }
 
+/**
+ * Extended key usages `remote-cert-eku` takes by name: OpenSSL's short name and long name (OpenVPN
+ * compares the long name and the dotted OID; the short name is accepted here as well).
+ */
+const EKU_NAMES: readonly (readonly [short: string, long: string, oid: string])[] = [
+  ['serverAuth', 'TLS Web Server Authentication', '1.3.6.1.5.5.7.3.1'],
+  ['clientAuth', 'TLS Web Client Authentication', '1.3.6.1.5.5.7.3.2'],
+  ['codeSigning', 'Code Signing', '1.3.6.1.5.5.7.3.3'],
+  ['emailProtection', 'E-mail Protection', '1.3.6.1.5.5.7.3.4'],
+  ['ipsecEndSystem', 'IPSec End System', '1.3.6.1.5.5.7.3.5'],
+  ['ipsecTunnel', 'IPSec Tunnel', '1.3.6.1.5.5.7.3.6'],
+  ['ipsecUser', 'IPSec User', '1.3.6.1.5.5.7.3.7'],
+  ['timeStamping', 'Time Stamping', '1.3.6.1.5.5.7.3.8'],
+  ['OCSPSigning', 'OCSP Signing', '1.3.6.1.5.5.7.3.9'],
+  ['ipsecIKE', 'ipsec Internet Key Exchange', '1.3.6.1.5.5.7.3.17'],
+  ['anyExtendedKeyUsage', 'Any Extended Key Usage', '2.5.29.37.0'],
+];
+
+/** `remote-cert-eku OID|NAME` -> the dotted OID the peer certificate must carry. */
+function ekuArg(pos: SourcePos, s: string): string {
+  if (/^[0-9.]+$/.test(s)) {
+    const arcs = s.split('.');
+    const ok =
+      arcs.length >= 2 &&
+      arcs.every((a) => /^(0|[1-9][0-9]*)$/.test(a)) &&
+      Number(arcs[0]) <= 2 &&
+      (Number(arcs[0]) === 2 || Number(arcs[1]) < 40);
+    if (ok) return s;
+    throw new OvpnConfigError(
+      pos,
+      'remote-cert-eku',
+      `bad OID '${s}': write it in dotted form without leading zeros, e.g. 1.3.6.1.5.5.7.3.1 (serverAuth)`,
+    );
+  }
+  const hit = EKU_NAMES.find(([short, long]) => s === short || s === long);
+  if (hit !== undefined) return hit[2];
+  const near = EKU_NAMES.find(
+    ([short, long]) => s.toLowerCase() === short.toLowerCase() || s.toLowerCase() === long.toLowerCase(),
+  );
+  const hint =
+    near === undefined
+      ? ''
+      : ` (did you mean '${s.toLowerCase() === near[0].toLowerCase() ? near[0] : near[1]}'?)`;
+  throw new OvpnConfigError(
+    pos,
+    'remote-cert-eku',
+    `unknown extended key usage '${s}'${hint}: use a dotted OID such as 1.3.6.1.5.5.7.3.1, or one of ` +
+      `${EKU_NAMES.map(([short]) => short).join(', ')} (or its OpenSSL long name, e.g. 'TLS Web Server Authentication')`,
+  );
+}
+
+/** Every bit a keyUsage value can have (digitalSignature 0x80 ... encipherOnly 0x01, decipherOnly 0x8000). */
+const KU_BITS = 0x80ff;
+
+/** One `remote-cert-ku` value: hex (optional 0x, as OpenVPN's sscanf %x), bits of X509_get_key_usage. */
+function kuArg(pos: SourcePos, s: string): number {
+  const m = /^(?:0x)?([0-9a-f]{1,4})$/i.exec(s);
+  if (m === null) {
+    throw new OvpnConfigError(
+      pos,
+      'remote-cert-ku',
+      `bad key usage '${s}': expects hex values such as a0 (digitalSignature+keyEncipherment) or 88 (digitalSignature+keyAgreement)`,
+    );
+  }
+  const v = parseInt(m[1] as string, 16);
+  if (v === 0) {
+    throw new OvpnConfigError(
+      pos,
+      'remote-cert-ku',
+      `key usage '${s}' names no bit: give the bits the server certificate must have, e.g. a0, or no value to only require a key usage extension`,
+    );
+  }
+  if ((v & ~KU_BITS) !== 0) {
+    throw new OvpnConfigError(
+      pos,
+      'remote-cert-ku',
+      `key usage '${s}' sets bits that are not key usages (0x${(v & ~KU_BITS).toString(16)}): use bits of 80ff (80 digitalSignature ... 01 encipherOnly, 8000 decipherOnly)`,
+    );
+  }
+  return v;
+}
+
 const str =
   (set: (c: ApplyContext, s: string) => void): Run =>
   (c, a) =>
@@ -365,13 +448,14 @@ export const TLS_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     min: 1,
     max: 1,
     usage: 'remote-cert-eku OID|NAME',
-    run: str((c, s) => (c.d.tls.remoteCertEku = s)),
+    run: (c, a, l) => (c.d.tls.remoteCertEku = ekuArg(l.pos, a[0] as string)),
   },
   'remote-cert-ku': {
+    // OpenVPN reads up to 15 values (MAX_PARMS - 1).
     min: 0,
-    max: 8,
+    max: 15,
     usage: 'remote-cert-ku [HEX...]',
-    run: (c, a) => (c.d.tls.remoteCertKu = [...a]),
+    run: (c, a, l) => (c.d.tls.remoteCertKu = a.map((s) => kuArg(l.pos, s))),
   },
   'verify-x509-name': {
     min: 1,

@@ -162,8 +162,13 @@ export interface ClientOptions {
       | undefined;
     readonly remoteCertTls: 'server' | 'client' | undefined;
     readonly nsCertType: 'server' | 'client' | undefined;
+    /** `remote-cert-eku`: the EKU OID in dotted form (names are resolved when parsing). */
     readonly remoteCertEku: string | undefined;
-    readonly remoteCertKu: readonly string[] | undefined;
+    /**
+     * `remote-cert-ku`: key usage values (OpenSSL X509_get_key_usage bits, e.g. 0xa0); [] when given
+     * without values (only a keyUsage extension is required, as in OpenVPN 2.6).
+     */
+    readonly remoteCertKu: readonly number[] | undefined;
     readonly verifyX509Name:
       { readonly name: string; readonly type: 'subject' | 'name' | 'name-prefix' } | undefined;
     readonly versionMin: { readonly version: TlsVersion; readonly orHighest: boolean };

@@ -298,6 +298,48 @@ test('AUTH_FAILED exits with a clear message (auth-retry none)', async () => {
   }
 });
 
+test('remote-cert-eku / remote-cert-ku are enforced: a server certificate without them is refused', async () => {
+  // The lab server certificate: EKU serverAuth, keyUsage digitalSignature,keyAgreement (0x88).
+  for (const [extra, why] of [
+    [
+      'remote-cert-eku clientAuth',
+      /server certificate rejected: remote-cert-eku 1\.3\.6\.1\.5\.5\.7\.3\.2: peer certificate lacks it \(has 1\.3\.6\.1\.5\.5\.7\.3\.1\)/,
+    ],
+    [
+      'remote-cert-ku a0',
+      /server certificate rejected: remote-cert-ku a0: peer certificate key usage is 0x88 \(digitalSignature,keyAgreement\)/,
+    ],
+  ] as const) {
+    const r = await rig({ extra: [extra, 'connect-retry-max 1'] });
+    try {
+      let code: number | undefined;
+      void r.client.done.then((c) => (code = c));
+      r.client.start();
+      // Without the check the client would connect and `done` never settle: stop at either.
+      await until(
+        () => code !== undefined || r.client.state === 'connected',
+        `${extra}: the client gives up`,
+        r,
+      );
+      assert.notEqual(r.client.state, 'connected', `${extra}: connected despite the check`);
+      assert.equal(code, 1, extra);
+      const err = r.events.find((e) => e.type === 'error' && e.fatal);
+      assert.ok(err?.type === 'error', `${extra}: ${JSON.stringify(r.events)}`);
+      assert.match(err.message, why);
+    } finally {
+      await r.close();
+    }
+  }
+  const r = await rig({ extra: ['remote-cert-eku serverAuth', 'remote-cert-ku 88'] });
+  try {
+    r.client.start();
+    await until(() => r.client.state === 'connected', 'connected with remote-cert-eku serverAuth', r);
+    assert.ok(!r.logs.some((l) => /not checked by ovpn-ts/.test(l)));
+  } finally {
+    await r.close();
+  }
+});
+
 test('RESTART from the server: the client reconnects by itself and data flows again', async () => {
   const r = await rig({});
   try {

@@ -114,6 +114,20 @@ const GOOD: [string, (o: ClientOptions) => unknown][] = [
   ['data-ciphers AES-256-GCM:?AES-999-GCM\n', (o) => assert.deepEqual(o.dataCiphers, ['AES-256-GCM'])],
   ['data-ciphers-fallback AES-128-GCM\n', (o) => assert.equal(o.dataCiphersFallback, 'AES-128-GCM')],
   ['remote-cert-tls client\n', (o) => assert.equal(o.tls.remoteCertTls, 'client')],
+  // remote-cert-eku names resolve to the OID the check compares (short or OpenSSL long name).
+  ['remote-cert-eku serverAuth\n', (o) => assert.equal(o.tls.remoteCertEku, '1.3.6.1.5.5.7.3.1')],
+  [
+    'remote-cert-eku "TLS Web Client Authentication"\n',
+    (o) => assert.equal(o.tls.remoteCertEku, '1.3.6.1.5.5.7.3.2'),
+  ],
+  ['remote-cert-eku OCSPSigning\n', (o) => assert.equal(o.tls.remoteCertEku, '1.3.6.1.5.5.7.3.9')],
+  [
+    'remote-cert-eku 1.2.840.113549.1.9.1\n',
+    (o) => assert.equal(o.tls.remoteCertEku, '1.2.840.113549.1.9.1'),
+  ],
+  // No values: only a keyUsage extension is required (OpenVPN 2.6 OPENVPN_KU_REQUIRED).
+  ['remote-cert-ku\n', (o) => assert.deepEqual(o.tls.remoteCertKu, [])],
+  ['remote-cert-ku a0 0x88 8008\n', (o) => assert.deepEqual(o.tls.remoteCertKu, [0xa0, 0x88, 0x8008])],
   [
     'verify-x509-name "CN=server" subject\n',
     (o) => assert.deepEqual(o.tls.verifyX509Name, { name: 'CN=server', type: 'subject' }),
@@ -271,6 +285,17 @@ const BAD: [string, string, RegExp][] = [
   ['data-ciphers AES-256-GCM:BF-CBC\n', 'data-ciphers', /'BF-CBC' is not supported: .*AEAD/],
   ['data-ciphers AES-256-CBC\n', 'data-ciphers', /AES-256-CBC/],
   ['remote-cert-tls peer\n', 'remote-cert-tls', /server\|client/],
+  ['remote-cert-ku zz\n', 'remote-cert-ku', /bad key usage 'zz': expects hex values such as a0/],
+  ['remote-cert-ku a0 0\n', 'remote-cert-ku', /key usage '0' names no bit/],
+  ['remote-cert-ku 1a0\n', 'remote-cert-ku', /sets bits that are not key usages \(0x100\)/],
+  [
+    'remote-cert-eku webServer\n',
+    'remote-cert-eku',
+    /unknown extended key usage 'webServer': use a dotted OID such as 1\.3\.6\.1\.5\.5\.7\.3\.1, or one of serverAuth, clientAuth/,
+  ],
+  ['remote-cert-eku serverauth\n', 'remote-cert-eku', /did you mean 'serverAuth'\?/],
+  ['remote-cert-eku 1.3.06.1\n', 'remote-cert-eku', /bad OID '1\.3\.06\.1': write it in dotted form/],
+  ['remote-cert-eku serverAuth clientAuth\n', 'remote-cert-eku', /too many parameters/],
   ['verify-x509-name a b\n', 'verify-x509-name', /subject\|name\|name-prefix/],
   ['verify-x509-name "" name\n', 'verify-x509-name', /non-empty/],
   ['tls-version-min 1.4\n', 'tls-version-min', /1\.0\|1\.1\|1\.2\|1\.3/],

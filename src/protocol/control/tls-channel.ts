@@ -6,6 +6,8 @@
 // Certificate checks users rely on (OpenVPN options):
 //   ca chain              node's own verification (rejectUnauthorized), CA from the caller
 //   remote-cert-tls X     EKU must contain serverAuth (X=server) or clientAuth (X=client)
+//   remote-cert-eku OID   EKU must contain OID (the config parser resolves names to OIDs)
+//   remote-cert-ku [V..]  keyUsage extension present; with values, it has all bits of one of them
 //   verify-x509-name N T  T=subject: OpenVPN-formatted subject DN equals N
 //                         T=name: CN equals N; T=name-prefix: CN starts with N
 //   tls-version-min/max   minVersion/maxVersion
@@ -15,6 +17,7 @@ import { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import { ConfigError } from '../../util/errors.js';
 import { exportKeyingMaterial } from './keys.js';
+import { certKeyUsage, formatKeyUsage, keyUsageNames } from './x509-ku.js';
 
 const EKU_SERVER_AUTH = '1.3.6.1.5.5.7.3.1';
 const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
@@ -24,6 +27,13 @@ export interface TlsVerifyOptions {
   remoteCertTls?: 'server' | 'client';
   /** verify-x509-name. */
   verifyX509Name?: { name: string; type: 'subject' | 'name' | 'name-prefix' };
+  /** remote-cert-eku: this EKU OID (dotted form) must be in the peer certificate. */
+  remoteCertEku?: string;
+  /**
+   * remote-cert-ku: the peer certificate must have a keyUsage extension and, unless this is
+   * empty, all the bits of at least one of these values (OpenSSL X509_get_key_usage numbering).
+   */
+  remoteCertKu?: readonly number[];
 }
 
 export interface TlsConfig {
@@ -56,14 +66,40 @@ function commonName(cert: X509Certificate): string | undefined {
   return lines.length > 0 ? (lines[lines.length - 1] as string).slice(3) : undefined;
 }
 
-/** Applies remote-cert-tls and verify-x509-name; returns a reason string or undefined when OK. */
+/**
+ * remote-cert-ku as OpenVPN 2.6 checks it (x509_verify_cert_ku): no keyUsage extension fails;
+ * no values only needs the extension; otherwise the certificate's keyUsage must include every
+ * bit of one of the values (`(ku & v) == v`, not equality, since OpenVPN 2.4).
+ */
+function checkKeyUsage(cert: X509Certificate, want: readonly number[]): string | undefined {
+  const opt = ['remote-cert-ku', ...want.map((w) => w.toString(16).padStart(2, '0'))].join(' ');
+  const ku = certKeyUsage(cert.raw);
+  if (!ku.ok) return `${opt}: cannot read the peer certificate's key usage: ${ku.reason}`;
+  if (!ku.present) return `${opt}: peer certificate has no key usage extension`;
+  if (want.length === 0 || want.some((w) => (ku.value & w) === w)) return undefined;
+  const names = keyUsageNames(ku.value);
+  return `${opt}: peer certificate key usage is ${formatKeyUsage(ku.value)}${names === '' ? '' : ` (${names})`}`;
+}
+
+/**
+ * Applies remote-cert-tls, remote-cert-eku, remote-cert-ku and verify-x509-name; returns a reason
+ * string or undefined when OK. Never throws on a malformed certificate.
+ */
 export function checkPeerCertificate(cert: X509Certificate, v: TlsVerifyOptions): string | undefined {
+  // Node's X509Certificate.keyUsage is the *extended* key usage OIDs; undefined without the extension.
+  const eku = cert.keyUsage ?? [];
   if (v.remoteCertTls !== undefined) {
     const want = v.remoteCertTls === 'server' ? EKU_SERVER_AUTH : EKU_CLIENT_AUTH;
-    const eku = cert.keyUsage ?? [];
     if (!eku.includes(want)) {
       return `remote-cert-tls ${v.remoteCertTls}: peer certificate lacks EKU ${want} (has ${eku.join(',') || 'none'})`;
     }
+  }
+  if (v.remoteCertEku !== undefined && !eku.includes(v.remoteCertEku)) {
+    return `remote-cert-eku ${v.remoteCertEku}: peer certificate lacks it (has ${eku.join(',') || 'none'})`;
+  }
+  if (v.remoteCertKu !== undefined) {
+    const why = checkKeyUsage(cert, v.remoteCertKu);
+    if (why !== undefined) return why;
   }
   const x = v.verifyX509Name;
   if (x !== undefined) {
