@@ -5,7 +5,7 @@ export * from './schema.js';
 export { ControlApi } from './target.js';
 export type { ControlTarget, CommandHandlers } from './target.js';
 export { ControlServer, startControlServer } from './server.js';
-export type { ControlServerOptions } from './server.js';
+export type { ControlServerOptions, ControlServerStats } from './server.js';
 export { ControlClient } from './client.js';
 export { MAX_LINE_BYTES } from './wire.js';
 export { describeType, validateField } from './fields.js';

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { parseStaticKey } from '../../protocol/static-key.js';
 import { loadNative, nativeLoadError } from '../../native/index.js';
 import type { ControlEvent } from '../../control-api/schema.js';
-import { ConfigError } from '../../util/errors.js';
+import { ConfigError, ControlApiError } from '../../util/errors.js';
 import { EXIT_FAIL, EXIT_OK, reportError, type Io } from '../io.js';
 import { defaultSocketPath } from '../paths.js';
 import { NEED_NET_ADMIN, canAdminNetwork } from '../privilege.js';
@@ -310,10 +310,19 @@ export async function runUp(argv: readonly string[], io: Io): Promise<number> {
   try {
     tunnel = await Tunnel.start(o, (l) => con.log(l));
   } catch (e) {
-    return reportError(io, e);
+    return reportError(io, asControlSocketError(e, o.controlSocket));
   }
   io.out(`ovpn-ts: READY ${describe(o)}\n`);
   return supervise(tunnel, o, con);
+}
+
+/** A control socket that cannot be made is a usage error naming --control-socket (exit 2). */
+function asControlSocketError(e: unknown, path: string): unknown {
+  if (!(e instanceof ControlApiError) || e.field !== 'path') return e;
+  return new ConfigError(
+    '--control-socket',
+    `--control-socket ${path}: ${e.message}; choose a path in a writable directory`,
+  );
 }
 
 function describe(o: UpOptions): string {
